@@ -1,0 +1,1 @@
+"""curation stage (not built yet)."""

@@ -1,0 +1,1 @@
+"""grid stage (not built yet)."""

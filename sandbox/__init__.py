@@ -1,0 +1,1 @@
+"""Run untrusted plotting snippets in isolation (nsjail) and capture what they draw."""

@@ -1,0 +1,127 @@
+"""Capture what a snippet draws, from inside the snippet's own process.
+
+matplotlib: every figure open at the end, and every `plt.show()` (through our Agg
+backend, see mpl_backend.py) is a capture point that renders and closes the open
+figures, as a notebook would. plotly: `fig.show()`, `write_image` and `to_image`
+record the figure JSON; PNGs are rendered outside the snippet's jail.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import io
+import struct
+import sys
+from dataclasses import dataclass
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# A 1x1 transparent PNG handed back by `to_image` inside the sandbox: static export is
+# deferred to the renderer outside the jail, the figure itself is what gets captured.
+PLACEHOLDER_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+@dataclass(slots=True)
+class Captured:
+    source: str
+    name: str
+    png: bytes | None = None
+    artists: int | None = None
+    spec: str | None = None
+
+
+CAPTURED: list[Captured] = []
+MAX_CAPTURES = 20
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, or None if it is not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def count_artists(fig) -> int:
+    """How many data-bearing artists a figure holds: 0 means empty axes."""
+    total = len(fig.images) + len(fig.lines) + len(fig.patches) + len(fig.texts)
+    for ax in fig.axes:
+        total += (len(ax.lines) + len(ax.patches) + len(ax.collections) + len(ax.images)
+                  + len(ax.texts) + len(ax.tables) + len(ax.artists))
+    return total
+
+
+def capture_matplotlib() -> None:
+    """Render and close every open figure. Errors propagate: a figure that cannot be
+    rendered (say, too large for Agg) is the snippet's error."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return
+    try:
+        for num in plt.get_fignums():
+            if len(CAPTURED) >= MAX_CAPTURES:
+                break
+            fig = plt.figure(num)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+            CAPTURED.append(Captured("matplotlib", f"figure-{num}", png=buf.getvalue(), artists=count_artists(fig)))
+    finally:
+        plt.close("all")
+
+
+def _record_plotly(fig, how: str) -> None:
+    import plotly.io as pio
+
+    if len(CAPTURED) < MAX_CAPTURES:
+        CAPTURED.append(Captured("plotly", f"plotly-{how}-{len(CAPTURED) + 1}", spec=pio.to_json(fig, validate=False)))
+
+
+def install_plotly_hooks(pio) -> None:
+    """Make fig.show(), write_image and to_image record the figure instead of
+    opening a browser or starting Chrome inside the jail."""
+    from plotly.io._base_renderers import ExternalRenderer
+
+    class CaptureRenderer(ExternalRenderer):
+        def render(self, fig_dict):
+            _record_plotly(fig_dict, "show")
+
+    def to_image(fig, *args, **kwargs):
+        _record_plotly(fig, "image")
+        return PLACEHOLDER_PNG
+
+    def write_image(fig, *args, **kwargs):
+        _record_plotly(fig, "image")
+
+    pio.renderers["viscode"] = CaptureRenderer()
+    pio.renderers.default = "viscode"
+    pio.to_image, pio.write_image = to_image, write_image
+
+
+class _PlotlyImportHook(importlib.abc.MetaPathFinder):
+    """Installs the plotly hooks the moment `plotly.io` is first imported, so snippets
+    that never touch plotly pay nothing for it."""
+
+    def find_spec(self, name, path, target=None):
+        if name != "plotly.io":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_hook(module):
+            exec_module(module)
+            install_plotly_hooks(module)
+
+        spec.loader.exec_module = exec_and_hook
+        return spec
+
+
+def install_import_hooks() -> None:
+    if "plotly.io" in sys.modules:
+        install_plotly_hooks(sys.modules["plotly.io"])
+    elif not any(isinstance(f, _PlotlyImportHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PlotlyImportHook())

@@ -1,0 +1,143 @@
+"""The snippet's own process: drop privileges, set limits, run the code, report.
+
+Runs in a child forked by the supervisor. Everything here happens before the
+snippet's first line, so every limit is in force when untrusted code starts.
+What it reports is untrusted data to the supervisor and the host.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import os
+import random
+import resource
+import sys
+import traceback
+from dataclasses import dataclass
+
+from . import capture
+from .limits import Limits
+from .protocol import write_message
+
+SNIPPET_FILENAME = "snippet.py"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpec:
+    code: bytes
+    workdir: str
+    limits: Limits
+    uid: int | None  # drop to this uid (and gid) before running; None = stay
+    data_limit_bytes: int | None  # RLIMIT_DATA where no memory cgroup exists
+
+
+def _set_limits(spec: ChildSpec) -> None:
+    lim = spec.limits
+    cpu = max(1, int(lim.cpu_s + 0.999))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (lim.max_file_bytes, lim.max_file_bytes))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lim.max_open_files, lim.max_open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (lim.max_procs, lim.max_procs))
+    if spec.data_limit_bytes:
+        resource.setrlimit(resource.RLIMIT_DATA, (spec.data_limit_bytes, spec.data_limit_bytes))
+
+
+def drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # 0 -> non-zero clears every capability set
+
+
+def _snippet_traceback(exc: BaseException) -> str:
+    """The traceback restricted to the snippet's own frames, so it is the same on any
+    worker whatever paths the libraries live under."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SNIPPET_FILENAME]
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def _run_code(code: bytes) -> tuple[int, BaseException | None]:
+    """Execute the snippet as __main__; returns (exit code, exception or None)."""
+    try:
+        text = code.decode("utf-8")
+        linecache.cache[SNIPPET_FILENAME] = (len(text), None, text.splitlines(True), SNIPPET_FILENAME)
+    except UnicodeDecodeError:
+        pass  # compile() reports undecodable source as a SyntaxError
+    namespace = {"__name__": "__main__", "__file__": SNIPPET_FILENAME, "__builtins__": builtins}
+    try:
+        exec(compile(code, SNIPPET_FILENAME, "exec", dont_inherit=True), namespace)
+    except SystemExit as exc:
+        if exc.code is None or exc.code == 0:
+            return 0, None
+        return (exc.code if isinstance(exc.code, int) else 1), exc
+    except BaseException as exc:  # the snippet's failure is data, whatever it is
+        return 1, exc
+    return 0, None
+
+
+def _report(report_fd: int, exit_code: int, exc: BaseException | None) -> None:
+    header: dict = {"exit_code": exit_code, "images": []}
+    if exc is not None:
+        header.update(error_type=type(exc).__name__, error_message=str(exc)[:4000],
+                      traceback=_snippet_traceback(exc)[-16000:], memory_error=isinstance(exc, MemoryError))
+    blobs = []
+    for item in capture.CAPTURED:
+        payload = item.png if item.png is not None else (item.spec or "").encode()
+        header["images"].append({"source": item.source, "name": item.name, "artists": item.artists,
+                                 "kind": "png" if item.png is not None else "spec"})
+        blobs.append(payload)
+    with os.fdopen(report_fd, "wb") as report:
+        write_message(report, header, blobs)
+
+
+def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int) -> None:
+    """Never returns: ends the process with the snippet's exit code."""
+    exit_code = 1
+    try:
+        os.setsid()
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")  # under memory pressure the snippet dies, not its supervisor
+        except OSError:
+            pass
+        # The report channel sits on the highest allowed fd, out of the way of snippets
+        # that close or reuse their low descriptors.
+        high_fd = spec.limits.max_open_files - 1
+        os.dup2(report_fd, high_fd)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(stdout_fd, 1)
+        os.dup2(stderr_fd, 2)
+        os.closerange(3, high_fd)
+        os.chdir(spec.workdir)
+        if spec.uid is not None:
+            drop_privileges(spec.uid)
+        _set_limits(spec)
+        random.seed(0)
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed(0)
+        sys.argv = [SNIPPET_FILENAME]
+        capture.install_import_hooks()
+        exit_code, exc = _run_code(spec.code)
+        try:
+            capture.capture_matplotlib()
+        except BaseException as capture_exc:  # e.g. a figure too large to render
+            if exc is None:
+                exit_code, exc = 1, capture_exc
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        _report(high_fd, exit_code, exc)
+    except BaseException:  # our own setup failed: say so on stderr, the status stays out-of-band
+        try:
+            os.write(2, ("viscode sandbox: child setup failed\n" + traceback.format_exc()).encode())
+        except OSError:
+            pass
+    finally:
+        os._exit(exit_code & 0xFF)

@@ -1,0 +1,152 @@
+"""Per-snippet writable space, fresh for every snippet, and safe collection of the
+image files a snippet leaves there.
+
+In a jail the supervisor mounts new size-capped tmpfs over the working dir, /tmp,
+/dev/shm and HOME (which holds MPLCONFIGDIR) before each snippet, so nothing one
+snippet writes (a marker, a poisoned font cache) reaches the next. The plain-process
+fallback uses fresh temporary directories instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+
+from .capture import png_size
+
+MS_NOSUID, MS_NODEV, MNT_DETACH = 2, 4, 2
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+@dataclass
+class Scratch:
+    """Where the snippet may write. `dirs` maps role (work, tmp, shm, home) to path."""
+
+    dirs: dict[str, str]
+    size_mb: int
+    owner: int | None
+    font_cache: str
+    mplconfig_subdir: str = ".matplotlib"
+
+    @property
+    def workdir(self) -> str:
+        return self.dirs["work"]
+
+    @property
+    def mplconfigdir(self) -> str:
+        return os.path.join(self.dirs["home"], self.mplconfig_subdir)
+
+    def _populate(self, files: dict[str, bytes]) -> None:
+        shutil.copytree(self.font_cache, self.mplconfigdir, dirs_exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(self.workdir, name), "wb") as f:
+                f.write(data)
+        if self.owner is not None:
+            for root in self.dirs.values():
+                for dirpath, dirnames, filenames in os.walk(root):
+                    for entry in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+                        os.lchown(entry, self.owner, self.owner)
+
+
+class TmpfsScratch(Scratch):
+    """Fresh tmpfs mounts (inside a jail, where the supervisor holds CAP_SYS_ADMIN
+    over its own mount namespace)."""
+
+    def reset(self, files: dict[str, bytes]) -> None:
+        owner = self.owner if self.owner is not None else 0
+        for path in self.dirs.values():
+            _check(_libc.umount2(path.encode(), MNT_DETACH), f"unmount {path}")
+            opts = f"size={self.size_mb}m,nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
+            _check(_libc.mount(b"scratch", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode()),
+                   f"mount tmpfs on {path}")
+        self._populate(files)
+
+
+class DirScratch(Scratch):
+    """Fresh temporary directories under a private base (plain-process fallback)."""
+
+    def reset(self, files: dict[str, bytes]) -> None:
+        self.cleanup()
+        base = tempfile.mkdtemp(prefix="viscode-snippet-")
+        os.chmod(base, 0o755)
+        for role in ("work", "tmp", "shm", "home"):
+            os.mkdir(os.path.join(base, role), 0o700)
+            self.dirs[role] = os.path.join(base, role)
+        self._populate(files)
+
+    def cleanup(self) -> None:
+        if self.dirs:
+            shutil.rmtree(os.path.dirname(self.dirs["work"]), ignore_errors=True)
+
+
+def collect_image_files(root: str, *, skip: set[str], max_files: int, max_bytes: int,
+                        max_depth: int = 3) -> list[tuple[str, bytes]]:
+    """Regular image files under root, by sorted relative path: no symlinks, devices or
+    FIFOs, nothing deeper than max_depth, nothing over max_bytes (checked on the size
+    and again on the bytes read, so sparse files cannot lie)."""
+    found: list[tuple[str, bytes]] = []
+
+    def walk(directory: str, rel: str, depth: int) -> None:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return
+        for name in names:
+            if len(found) >= max_files:
+                return
+            path, relpath = os.path.join(directory, name), f"{rel}{name}"
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and depth < max_depth:
+                walk(path, relpath + "/", depth + 1)
+            elif (stat.S_ISREG(st.st_mode) and relpath not in skip and st.st_size <= max_bytes
+                  and name.lower().endswith(IMAGE_SUFFIXES)):
+                data = _read_regular(path, max_bytes)
+                if data is not None:
+                    found.append((relpath, data))
+
+    walk(root, "", 0)
+    return found
+
+
+def _read_regular(path: str, max_bytes: int) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = f.read(max_bytes + 1)
+    return data if len(data) <= max_bytes else None
+
+
+def to_png(data: bytes) -> bytes | None:
+    """PNG bytes for an image file (JPEG converted through Pillow), or None."""
+    if png_size(data) is not None:
+        return data
+    try:
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            out = io.BytesIO()
+            img.convert("RGBA" if "A" in img.getbands() else "RGB").save(out, format="PNG")
+            return out.getvalue()
+    except Exception:  # a broken or hostile file is simply not an image
+        return None

@@ -1,0 +1,312 @@
+"""The supervisor: a long-lived interpreter that forks one fresh child per snippet.
+
+In a jail it runs as the jail's PID 1, so no snippet can SIGKILL it, and `kill(-1)`
+from here ends exactly the processes the snippet started (daemons included, as they
+are re-parented to us). It owns the per-snippet timer, output caps and scratch, and
+answers the host with one framed message per snippet. In warm mode it imports and
+exercises the plotting stack once; in cold mode it serves a single snippet.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import selectors
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+
+from . import capture, child
+from .limits import Limits
+from .outputs import HeadTail
+from .protocol import ProtocolError, read_message, take_stdio, write_message
+from .scratch import DirScratch, Scratch, TmpfsScratch, collect_image_files, to_png
+
+PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 36, 4
+CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
+                 signal.SIGSYS, signal.SIGTRAP}
+DRAIN_AFTER_EXIT_S = 0.05
+MAX_JOB_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorConfig:
+    mode: str  # "warm" | "cold"
+    isolation: str  # "nsjail" | "process"
+    limits: Limits
+    font_cache: str
+    snippet_uid: int | None
+    scratch_dirs: dict[str, str] = field(default_factory=dict)
+    data_limit_mb: int | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> SupervisorConfig:
+        raw = json.loads(text)
+        raw["limits"] = Limits(**raw["limits"])
+        return cls(**raw)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the supervisor itself observed about one child."""
+
+    wait_status: int | None = None
+    cpu_s: float = 0.0
+    maxrss_mb: float = 0.0
+    timed_out: bool = False
+    flooded: str | None = None
+    duration_s: float = 0.0
+    stdout: HeadTail | None = None
+    stderr: HeadTail | None = None
+    report: bytes = b""
+
+
+def _prctl(option: int, value: int) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def _kill_all(sig: int) -> None:
+    """Signal every process the snippet started. As the jail's PID 1, kill(-1) reaches
+    exactly those; outside a jail only our own descendants are signalled (kill(-1)
+    there would hit every process the user owns)."""
+    if os.getpid() == 1:
+        try:
+            os.kill(-1, sig)
+        except ProcessLookupError:
+            pass
+        return
+    import psutil
+
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            proc.send_signal(sig)
+        except psutil.Error:
+            pass
+
+
+def _end_everything(deadline_s: float = 3.0) -> bool:
+    """SIGKILL and reap everything left; True once no child remains."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        _kill_all(signal.SIGKILL)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> Outcome:
+    out = Outcome(stdout=HeadTail(limits.max_output_bytes), stderr=HeadTail(limits.max_output_bytes))
+    streams = {"stdout": out.stdout, "stderr": out.stderr}
+    report = bytearray()
+    report_cap = (limits.max_images + 1) * limits.max_file_bytes
+    sel = selectors.DefaultSelector()
+    for name, fd in fds.items():
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ, name)
+    pidfd = os.pidfd_open(pid)
+    sel.register(pidfd, selectors.EVENT_READ, "exit")
+    deadline = start + limits.timeout_s
+    kill_at: float | None = None
+    drain_until: float | None = None
+    open_fds = set(fds.values())
+    while open_fds or out.wait_status is None:
+        now = time.monotonic()
+        if drain_until is not None and now >= drain_until:
+            break
+        if out.wait_status is None and now >= deadline and kill_at is None:
+            out.timed_out = True
+            _kill_all(signal.SIGTERM)
+            kill_at = now + limits.kill_grace_s
+        if kill_at is not None and now >= kill_at:
+            _kill_all(signal.SIGKILL)
+            kill_at = now + 0.05
+        wake = min(t for t in (deadline, kill_at, drain_until) if t is not None)
+        for key, _ in sel.select(timeout=max(0.0, wake - now) if wake > now else 0.001):
+            name = key.data
+            if name == "exit":
+                sel.unregister(pidfd)
+                _, status, usage = os.wait4(pid, 0)
+                out.wait_status = status
+                out.cpu_s = usage.ru_utime + usage.ru_stime
+                out.maxrss_mb = usage.ru_maxrss / 1024
+                out.duration_s = time.monotonic() - start
+                # Grandchildren may still hold the pipes: take what is buffered, briefly.
+                drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
+                continue
+            try:
+                data = os.read(key.fd, 65536)
+            except BlockingIOError:
+                continue
+            if not data:
+                sel.unregister(key.fd)
+                open_fds.discard(key.fd)
+                continue
+            if name == "report":
+                if len(report) + len(data) <= report_cap:
+                    report += data
+                continue
+            streams[name].feed(data)
+            if streams[name].total > limits.output_flood_bytes and out.flooded is None and out.wait_status is None:
+                out.flooded = name
+                _kill_all(signal.SIGKILL)
+    sel.close()
+    os.close(pidfd)
+    for fd in fds.values():
+        os.close(fd)
+    out.report = bytes(report)
+    return out
+
+
+def _parse_report(raw: bytes, limits: Limits) -> tuple[dict, list[bytes]]:
+    if not raw:
+        return {}, []
+    import io
+
+    try:
+        return read_message(io.BytesIO(raw), max_bytes=len(raw))
+    except ProtocolError:
+        return {"report_error": "the snippet's report channel held malformed data"}, []
+
+
+def _classify(outcome: Outcome, report: dict, limits: Limits) -> dict:
+    """Status from what we observed (our timer, our kills, the signal); the snippet's
+    own report only adds the exception details of an ordinary error."""
+    res: dict = {"exit_code": None, "signal": None}
+    status = outcome.wait_status
+    if status is not None and os.WIFSIGNALED(status):
+        res["signal"] = os.WTERMSIG(status)
+    elif status is not None:
+        res["exit_code"] = os.WEXITSTATUS(status)
+    sig = res["signal"]
+    if outcome.timed_out:
+        return res | {"status": "timeout", "error_type": "Timeout",
+                      "error_message": f"wall-clock limit of {limits.timeout_s:g} s exceeded"}
+    if outcome.flooded:
+        return res | {"status": "killed", "error_type": "OutputLimitExceeded",
+                      "error_message": f"{outcome.flooded} exceeded {limits.output_flood_bytes} bytes"}
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and outcome.cpu_s >= limits.cpu_s):
+        return res | {"status": "timeout", "error_type": "CPUTimeLimit",
+                      "error_message": f"CPU time limit of {limits.cpu_s:g} s exceeded"}
+    if sig in CRASH_SIGNALS:
+        return res | {"status": "crashed", "error_type": signal.Signals(sig).name,
+                      "error_message": f"process died with {signal.Signals(sig).name}"}
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+        return res | {"status": "killed", "error_type": name, "error_message": f"process killed by {name}"}
+    if report.get("error_type"):
+        details = {k: report.get(k) for k in ("error_type", "error_message", "traceback")}
+        return res | details | {"status": "memory" if report.get("memory_error") else "error"}
+    if res["exit_code"]:
+        return res | {"status": "error", "error_type": "SystemExit",
+                      "error_message": f"exited with code {res['exit_code']}"}
+    return res | {"status": "ok"}
+
+
+def _images(report: dict, blobs: list[bytes], scratch: Scratch, files: set[str],
+            limits: Limits) -> tuple[list[dict], list[bytes]]:
+    metas, payloads = [], []
+    entries = report.get("images") if isinstance(report.get("images"), list) else []
+    for meta, blob in zip(entries, blobs):
+        if not isinstance(meta, dict) or len(payloads) >= limits.max_images or len(blob) > limits.max_file_bytes:
+            continue
+        source = meta.get("source") if meta.get("source") in ("matplotlib", "plotly") else None
+        if source is None:
+            continue
+        kind = "spec" if meta.get("kind") == "spec" else "png"
+        if kind == "png" and capture.png_size(blob) is None:
+            continue
+        artists = meta.get("artists") if isinstance(meta.get("artists"), int) else None
+        metas.append({"source": source, "name": str(meta.get("name", ""))[:200], "artists": artists, "kind": kind})
+        payloads.append(blob)
+    room = limits.max_images - len(payloads)
+    if room > 0:
+        for name, data in collect_image_files(scratch.workdir, skip=files, max_files=room,
+                                              max_bytes=limits.max_file_bytes):
+            png = to_png(data)
+            if png is not None:
+                metas.append({"source": "file", "name": name, "artists": None, "kind": "png"})
+                payloads.append(png)
+    return metas, payloads
+
+
+def _scratch_env(scratch: Scratch) -> dict[str, str]:
+    return {"HOME": scratch.dirs["home"], "MPLCONFIGDIR": scratch.mplconfigdir, "TMPDIR": scratch.dirs["tmp"]}
+
+
+def run_job(cfg: SupervisorConfig, scratch: Scratch, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+    limits = cfg.limits
+    names = header.get("files", [])
+    files = dict(zip(names, blobs[1:]))
+    scratch.reset(files)
+    pipes = {name: os.pipe() for name in ("stdout", "stderr", "report")}
+    spec = child.ChildSpec(code=blobs[0], workdir=scratch.workdir, limits=limits, uid=cfg.snippet_uid,
+                           data_limit_bytes=cfg.data_limit_mb * 1024 * 1024 if cfg.data_limit_mb else None)
+    env = _scratch_env(scratch)
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.environ.update(env)
+        tempfile.tempdir = None
+        child.run(spec, pipes["stdout"][1], pipes["stderr"][1], pipes["report"][1])
+    for _, w in pipes.values():
+        os.close(w)
+    outcome = _supervise(pid, {name: r for name, (r, _) in pipes.items()}, limits, start)
+    clean = _end_everything()
+    report, report_blobs = _parse_report(outcome.report, limits)
+    result = _classify(outcome, report, limits)
+    metas, payloads = _images(report, report_blobs, scratch, set(files), limits)
+    result.update(
+        stdout=outcome.stdout.text(), stderr=outcome.stderr.text(),
+        stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
+        duration_s=outcome.duration_s or time.monotonic() - start, cpu_s=outcome.cpu_s,
+        maxrss_mb=outcome.maxrss_mb, images=metas, clean=clean,
+    )
+    return result, payloads
+
+
+def _make_scratch(cfg: SupervisorConfig) -> Scratch:
+    if cfg.isolation == "nsjail":
+        return TmpfsScratch(dict(cfg.scratch_dirs), cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache)
+    return DirScratch({}, cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache)
+
+
+def main() -> None:
+    cfg = SupervisorConfig.from_json(sys.argv[1])
+    requests, replies = take_stdio()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _prctl(PR_SET_DUMPABLE, 0)  # snippets cannot ptrace us or read our memory
+    if cfg.isolation == "process":
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)  # daemonized grandchildren come back to us
+    capture.install_import_hooks()
+    scratch = _make_scratch(cfg)
+    scratch.reset({})  # a writable MPLCONFIGDIR holding the pre-built font cache, for warm-up
+    os.environ.update(_scratch_env(scratch))
+    preloaded: list[str] = []
+    if cfg.mode == "warm":
+        from .warmup import warm_up
+
+        preloaded = warm_up()
+    write_message(replies, {"ready": True, "preloaded": preloaded})
+    try:
+        while True:
+            try:
+                header, blobs = read_message(requests, MAX_JOB_BYTES)
+            except ProtocolError:
+                break  # the host closed the channel: we are done
+            result, payloads = run_job(cfg, scratch, header, blobs)
+            write_message(replies, result, payloads)
+            if cfg.mode == "cold" or not result["clean"]:
+                break
+    finally:
+        if isinstance(scratch, DirScratch):
+            scratch.cleanup()

@@ -1,0 +1,128 @@
+"""Host side of one supervisor process: start it (jailed or plain), hand it snippets,
+read its answers with a backstop deadline, and kill it when anything goes wrong."""
+
+from __future__ import annotations
+
+import collections
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+
+from .cgroups import JailMemory
+from .protocol import ProtocolError, read_message, write_message
+
+MAX_REPLY_BYTES = 512 * 1024 * 1024
+
+
+class WorkerDied(Exception):
+    """The supervisor process ended or stopped answering."""
+
+
+class _DeadlineReader:
+    """A file-like reader over a pipe that raises TimeoutError past a deadline."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.deadline = float("inf")
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(fd, selectors.EVENT_READ)
+
+    def read(self, n: int) -> bytes:
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if self.sel.select(timeout=min(left, 3600)):
+                return os.read(self.fd, n)
+
+
+@dataclass
+class Reply:
+    header: dict
+    blobs: list[bytes]
+    oom_kills: int
+    peak_memory_mb: float | None
+
+
+class Worker:
+    def __init__(self, argv: list[str], env: dict[str, str], *, jailed: bool, memory_mb: int,
+                 start_timeout_s: float = 120.0) -> None:
+        self.jailed = jailed
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env, start_new_session=True, close_fds=True)
+        self._stderr = collections.deque(maxlen=40)
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self.reader = _DeadlineReader(self.proc.stdout.fileno())
+        self.memory: JailMemory | None = None
+        self.last_oom_kills = 0
+        self.hello = self._read(time.monotonic() + start_timeout_s)[0]
+        if not self.hello.get("ready"):
+            raise WorkerDied(f"supervisor did not report ready: {self.stderr_tail()}")
+        if jailed:
+            self.memory = self._find_memory_cgroup()
+            usage = self.memory.usage_bytes() if self.memory else None
+            if usage is not None:  # the snippet's budget on top of what the warm supervisor holds
+                self.memory.set_limit(usage + memory_mb * 1024 * 1024)
+
+    def _drain_stderr(self) -> None:
+        for line in iter(self.proc.stderr.readline, b""):
+            self._stderr.append(line.decode("utf-8", "replace").rstrip())
+
+    def stderr_tail(self) -> str:
+        lines = [ln for ln in self._stderr if "no version information available" not in ln]
+        return " | ".join(lines[-6:]) or f"exit status {self.proc.poll()}"
+
+    def _find_memory_cgroup(self) -> JailMemory | None:
+        try:
+            children = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()
+        except OSError:
+            return None
+        return JailMemory(int(children[0])) if children else None
+
+    def _read(self, deadline: float) -> tuple[dict, list[bytes]]:
+        self.reader.deadline = deadline
+        try:
+            return read_message(self.reader, MAX_REPLY_BYTES)
+        except (ProtocolError, OSError) as exc:
+            raise WorkerDied(f"supervisor channel broke ({exc}): {self.stderr_tail()}") from None
+
+    def run(self, job: dict, blobs: list[bytes], deadline_s: float) -> Reply:
+        """Send one snippet; TimeoutError if no answer by the backstop deadline."""
+        oom_before = self.memory.oom_kills() if self.memory else 0
+        if self.memory:
+            self.memory.reset_peak()
+        base = self.memory.usage_bytes() if self.memory else None
+        try:
+            write_message(self.proc.stdin, job, blobs)
+        except OSError as exc:
+            raise WorkerDied(f"supervisor is gone ({exc}): {self.stderr_tail()}") from None
+        try:
+            header, out_blobs = self._read(time.monotonic() + deadline_s)
+        finally:
+            # Kept on failure too: a snippet that took its supervisor down by OOM is `memory`.
+            self.last_oom_kills = (self.memory.oom_kills() - oom_before) if self.memory else 0
+        peak = self.memory.peak_bytes() if self.memory else None
+        peak_mb = max(0.0, (peak - base) / 2**20) if peak is not None and base is not None else None
+        return Reply(header, out_blobs, self.last_oom_kills, peak_mb)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """Kill the whole process group (nsjail takes its jail down with it)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.reader.sel.close()

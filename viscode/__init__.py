@@ -1,0 +1,1 @@
+"""viscode: execution-grounded data, training and benchmarks for visualization-code LLMs."""

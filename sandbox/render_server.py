@@ -7,9 +7,11 @@ unprivileged snippet uid, renders it with kaleido's persistent sync server.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import sys
 
 from .child import drop_privileges
@@ -17,6 +19,7 @@ from .protocol import ProtocolError, read_message, take_stdio, write_message
 from .scratch import DirScratch, TmpfsScratch
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
+PR_SET_PDEATHSIG = 1
 
 
 def main() -> None:
@@ -28,6 +31,9 @@ def main() -> None:
     os.environ.update(HOME=scratch.dirs["home"], TMPDIR=scratch.dirs["tmp"], MPLCONFIGDIR=scratch.mplconfigdir)
     if cfg["uid"] is not None:
         drop_privileges(cfg["uid"])
+        # Changing uid clears the parent-death signal nsjail set: restore it, or this
+        # server (and its Chrome) would outlive a killed nsjail.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # Debian's /usr/bin/chromium is a shell wrapper that reads /etc/chromium.d (not in
     # the jail); the binary behind it runs fine on its own.
     browser = next((p for p in ("/usr/lib/chromium/chromium",) if os.access(p, os.X_OK)), None) or \

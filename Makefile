@@ -1,0 +1,14 @@
+# The two commands of the README. Both run the idempotent set-up first.
+.PHONY: setup demo test perf
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	.venv/bin/viscode demo
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+perf: setup
+	.venv/bin/python perf/sandbox_speed.py

@@ -1,0 +1,117 @@
+"""Ordinary snippets: capture, statuses, tracebacks, data files, reproducibility."""
+
+import pytest
+
+from viscode.sandbox import Sandbox
+
+
+def test_matplotlib_figures_and_artist_counts(warm):
+    r = warm.run("import matplotlib.pyplot as plt\n"
+                 "fig, ax = plt.subplots()\nax.bar(['a','b'], [1,2])\n"
+                 "plt.figure()\nplt.gca()\n", snippet_id="figs")
+    assert r.status == "ok" and r.isolation == "nsjail"
+    assert [(i.source, i.artists) for i in r.images] == [("matplotlib", 2), ("matplotlib", 0)]
+    assert (r.images[0].width, r.images[0].height) == (640, 480)
+    assert r.images[0].png.startswith(b"\x89PNG")
+
+
+def test_show_is_a_capture_point_and_never_blocks(warm):
+    r = warm.run("import matplotlib.pyplot as plt\nplt.plot([1,2])\nplt.show()\nplt.plot([3,4,5])\nplt.show()")
+    assert r.status == "ok" and len(r.images) == 2 and r.duration_s < 2
+
+
+def test_seaborn_and_pandas_plots(warm):
+    r = warm.run("import seaborn as sns, pandas as pd\n"
+                 "df = pd.DataFrame({'x': range(10), 'y': range(10)})\n"
+                 "sns.lineplot(data=df, x='x', y='y')\n")
+    assert r.status == "ok" and r.images[0].artists >= 1
+
+
+def test_plotly_show_write_image_and_to_image(warm):
+    r = warm.run("import plotly.graph_objects as go\n"
+                 "fig = go.Figure(go.Bar(x=['a','b'], y=[1,3]))\n"
+                 "fig.show()\nfig.write_image('out.png')\nb = fig.to_image(format='png')\nprint(type(b).__name__)")
+    assert r.status == "ok", r.stderr
+    assert r.stdout == "bytes\n"
+    plotly = [i for i in r.images if i.source == "plotly"]
+    assert len(plotly) == 3
+    for img in plotly:
+        assert '"type":"bar"' in img.spec
+        assert img.render_error is None and img.png.startswith(b"\x89PNG") and img.width == 700
+
+
+def test_files_and_written_images(warm):
+    r = warm.run("import pandas as pd, matplotlib.pyplot as plt\n"
+                 "df = pd.read_csv('data.csv')\n"
+                 "df.plot(x='a', y='b')\nplt.savefig('plot.png')\nplt.close('all')\nprint(len(df))",
+                 files={"data.csv": b"a,b\n1,2\n3,4\n"})
+    assert r.status == "ok" and r.stdout == "2\n"
+    assert [(i.source, i.name) for i in r.images] == [("file", "plot.png")]
+
+
+def test_traceback_is_trimmed_to_the_snippet(warm):
+    r = warm.run("import pandas as pd\n\ndef f(df):\n    return df['missing']\n\nf(pd.DataFrame({'a': [1]}))\n")
+    assert r.status == "error" and r.error_type == "KeyError"
+    assert r.traceback.startswith("Traceback (most recent call last):\n  File \"snippet.py\", line 6")
+    assert "site-packages" not in r.traceback and "viscode" not in r.traceback
+    assert r.traceback.rstrip().endswith("KeyError: 'missing'")
+
+
+def test_error_text_is_identical_warm_and_cold(warm, cold):
+    code = "import numpy as np\nx = np.zeros(3)\ny = x.reshape(2, 2)\n"
+    a, b = warm.run(code), cold.run(code)
+    assert (a.status, a.error_type, a.traceback) == (b.status, b.error_type, b.traceback)
+    assert a.error_type == "ValueError"
+
+
+def test_syntax_error(warm):
+    r = warm.run("print('a'\n")
+    assert r.status == "error" and r.error_type == "SyntaxError" and 'File "snippet.py", line 1' in r.traceback
+
+
+def test_non_utf8_source(warm):
+    r = warm.run(b"print('caf\xe9')\n")
+    assert r.status == "error" and r.error_type == "SyntaxError"
+    latin = warm.run(b"# -*- coding: latin-1 -*-\nprint('caf\xe9')\n")
+    assert latin.status == "ok" and latin.stdout == "caf\u00e9\n"
+
+
+@pytest.mark.parametrize("code,exit_code", [("import sys; sys.exit(137)", 137), ("import sys; sys.exit(109)", 109),
+                                            ("import sys; sys.exit(3)", 3)])
+def test_exit_codes_are_errors_not_limits(warm, code, exit_code):
+    r = warm.run(code)
+    assert (r.status, r.exit_code, r.signal) == ("error", exit_code, None)
+
+
+def test_clean_exits(warm):
+    assert warm.run("import sys; print('x'); sys.exit(0)").status == "ok"
+    r = warm.run("import os, matplotlib.pyplot as plt\nplt.plot([1])\nos._exit(0)")
+    assert (r.status, r.exit_code, r.images) == ("ok", 0, [])
+
+
+def test_output_is_capped_head_and_tail(warm):
+    r = warm.run("print('BEGIN')\nfor i in range(40000): print('line', i)\nprint('END')")
+    assert r.status == "ok" and r.stdout_truncated
+    assert r.stdout.startswith("BEGIN\n") and r.stdout.endswith("END\n") and "bytes omitted" in r.stdout
+    assert len(r.stdout) < 300_000
+
+
+def test_cold_mode_runs_one_jail_per_snippet(cold):
+    a = cold.run("import os\nopen('/tmp/m', 'w').write('x')\nprint(os.getpid())")
+    b = cold.run("import os\nprint(os.path.exists('/tmp/m'))")
+    assert a.status == b.status == "ok" and b.stdout == "False\n"
+
+
+def test_bad_arguments_are_clear():
+    with pytest.raises(ValueError, match="mode"):
+        Sandbox("lukewarm")
+    with Sandbox("cold", isolation="nsjail") as sb, pytest.raises(ValueError, match="plain file name"):
+        sb.run("pass", files={"../x": b""})
+
+
+def test_result_json_schema(warm):
+    out = warm.run("import matplotlib.pyplot as plt\nplt.plot([1])", snippet_id="s1").to_json()
+    assert set(out) >= {"id", "status", "error_type", "error_message", "traceback", "stdout", "stderr",
+                        "stdout_truncated", "stderr_truncated", "duration_s", "cpu_s", "peak_memory_mb",
+                        "images", "isolation", "schema_version"}
+    assert out["id"] == "s1" and isinstance(out["images"][0]["png"], str)

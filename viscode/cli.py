@@ -1,0 +1,44 @@
+"""The `viscode` command: one subcommand per stage, plus `demo` (the main job)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from viscode.sandbox import cli as sandbox_cli
+from viscode import demo
+from viscode.sandbox.sandbox import SandboxError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="viscode", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo.add_parser(sub)
+    sandbox_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s",
+                        handlers=[RichHandler(console=Console(stderr=True), show_path=False)])
+    args = build_parser().parse_args(argv)
+    err = Console(stderr=True)
+    try:
+        return args.handler(args, Console())
+    except (sandbox_cli.UsageError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        return 2
+    except SandboxError as exc:
+        err.print(f"[bold red]sandbox unavailable:[/] {exc}")
+        return 3
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

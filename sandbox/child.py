@@ -13,20 +13,20 @@ import os
 import random
 import resource
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass
 
 from . import capture
 from .limits import Limits
-from .protocol import write_message
+from .protocol import read_message, write_message
 
 SNIPPET_FILENAME = "snippet.py"
+MAX_CODE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class ChildSpec:
-    code: bytes
-    workdir: str
     limits: Limits
     uid: int | None  # drop to this uid (and gid) before running; None = stay
     data_limit_bytes: int | None  # RLIMIT_DATA where no memory cgroup exists
@@ -94,8 +94,12 @@ def _report(report_fd: int, exit_code: int, exc: BaseException | None) -> None:
         write_message(report, header, blobs)
 
 
-def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int) -> None:
-    """Never returns: ends the process with the snippet's exit code."""
+def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd: int) -> None:
+    """Never returns: ends the process with the snippet's exit code.
+
+    Forked ahead of time: it sets up what does not depend on the snippet, then waits
+    on job_fd for the code (and where its scratch is), so fork and set-up cost stay off
+    the snippet's critical path."""
     exit_code = 1
     try:
         os.setsid()
@@ -108,12 +112,17 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int) -> None
         # that close or reuse their low descriptors.
         high_fd = spec.limits.max_open_files - 1
         os.dup2(report_fd, high_fd)
+        os.dup2(job_fd, high_fd - 1)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
-        os.closerange(3, high_fd)
-        os.chdir(spec.workdir)
+        os.closerange(3, high_fd - 1)
+        with os.fdopen(high_fd - 1, "rb") as jobs:
+            job, (code,) = read_message(jobs, MAX_CODE_BYTES)
+        os.environ.update(job["env"])
+        tempfile.tempdir = None
+        os.chdir(job["workdir"])
         if spec.uid is not None:
             drop_privileges(spec.uid)
         _set_limits(spec)
@@ -122,7 +131,7 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int) -> None
             sys.modules["numpy"].random.seed(0)
         sys.argv = [SNIPPET_FILENAME]
         capture.install_import_hooks()
-        exit_code, exc = _run_code(spec.code)
+        exit_code, exc = _run_code(code)
         try:
             capture.capture_matplotlib()
         except BaseException as capture_exc:  # e.g. a figure too large to render

@@ -117,12 +117,13 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
 
 def results_table(results: list[ExecutionResult]) -> Table:
     table = Table(title="sandbox results")
-    for col in ("id", "status", "error", "images", "duration", "cpu", "peak MB"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True, overflow="fold")
+    for col in ("status", "error", "images", "duration", "cpu", "peak MB"):
+        table.add_column(col, no_wrap=col != "images", min_width=24 if col == "images" else None)
     style = {"ok": "green", "error": "yellow", "sandbox_error": "bold red"}
     for r in results:
-        images = ", ".join(f"{i.source} {i.width}x{i.height}" + (f" ({i.artists} artists)" if i.artists is not None else "")
-                           + (" [render failed]" if i.render_error else "") for i in r.images) or "-"
+        images = ", ".join(f"{i.source} {i.width}x{i.height}" + (f" {i.artists}a" if i.artists is not None else "")
+                           + (" render failed" if i.render_error else "") for i in r.images) or "-"
         table.add_row(r.id, f"[{style.get(r.status, 'red')}]{r.status}[/]", (r.error_type or "-")[:40], images,
                       f"{r.duration_s:.3f}s", f"{r.cpu_s:.3f}s", f"{r.peak_memory_mb:.0f}")
     return table

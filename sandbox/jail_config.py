@@ -170,6 +170,7 @@ def build_config(limits: Limits, *, name: str) -> NsJailConfig:
         mode=Mode.ONCE,
         hostname="sandbox",
         cwd=WORKDIR,
+        nice_level=0,
         time_limit=0,  # the host enforces time per snippet; the jail itself is long-lived
         log_level=None,
         keep_env=False,

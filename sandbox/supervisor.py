@@ -15,7 +15,6 @@ import os
 import selectors
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -243,24 +242,48 @@ def _scratch_env(scratch: Scratch) -> dict[str, str]:
     return {"HOME": scratch.dirs["home"], "MPLCONFIGDIR": scratch.mplconfigdir, "TMPDIR": scratch.dirs["tmp"]}
 
 
-def run_job(cfg: SupervisorConfig, scratch: Scratch, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+@dataclass(slots=True)
+class Prepared:
+    """A child forked ahead of time, waiting for its snippet on the job pipe."""
+
+    pid: int
+    reads: dict[str, int]
+    job_w: int
+
+
+def prefork(cfg: SupervisorConfig) -> Prepared:
+    limits = cfg.limits
+    pipes = {name: os.pipe() for name in ("stdout", "stderr", "report", "job")}
+    spec = child.ChildSpec(limits=limits, uid=cfg.snippet_uid,
+                           data_limit_bytes=(_vm_data_bytes() + cfg.data_limit_mb * 2**20) if cfg.data_limit_mb else None)
+    pid = os.fork()
+    if pid == 0:
+        child.run(spec, pipes["stdout"][1], pipes["stderr"][1], pipes["report"][1], pipes["job"][0])
+    for name, (r, w) in pipes.items():
+        os.close(r if name == "job" else w)
+    return Prepared(pid, {n: r for n, (r, _) in pipes.items() if n != "job"}, pipes["job"][1])
+
+
+def _vm_data_bytes() -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header: dict,
+            blobs: list[bytes]) -> tuple[dict, list[bytes]]:
     limits = cfg.limits
     names = header.get("files", [])
     files = dict(zip(names, blobs[1:]))
     scratch.reset(files)
-    pipes = {name: os.pipe() for name in ("stdout", "stderr", "report")}
-    spec = child.ChildSpec(code=blobs[0], workdir=scratch.workdir, limits=limits, uid=cfg.snippet_uid,
-                           data_limit_bytes=cfg.data_limit_mb * 1024 * 1024 if cfg.data_limit_mb else None)
-    env = _scratch_env(scratch)
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.environ.update(env)
-        tempfile.tempdir = None
-        child.run(spec, pipes["stdout"][1], pipes["stderr"][1], pipes["report"][1])
-    for _, w in pipes.values():
-        os.close(w)
-    outcome = _supervise(pid, {name: r for name, (r, _) in pipes.items()}, limits, start)
+    try:
+        with os.fdopen(prepared.job_w, "wb") as job:
+            write_message(job, {"env": _scratch_env(scratch), "workdir": scratch.workdir}, [blobs[0]])
+    except OSError:
+        pass  # the child is already gone; _supervise reports how it ended
+    outcome = _supervise(prepared.pid, prepared.reads, limits, start)
     clean = _end_everything()
     report, report_blobs = _parse_report(outcome.report, limits)
     result = _classify(outcome, report, limits)
@@ -296,6 +319,7 @@ def main() -> None:
         from .warmup import warm_up
 
         preloaded = warm_up()
+    prepared = prefork(cfg)
     write_message(replies, {"ready": True, "preloaded": preloaded})
     try:
         while True:
@@ -303,10 +327,12 @@ def main() -> None:
                 header, blobs = read_message(requests, MAX_JOB_BYTES)
             except ProtocolError:
                 break  # the host closed the channel: we are done
-            result, payloads = run_job(cfg, scratch, header, blobs)
+            result, payloads = run_job(cfg, scratch, prepared, header, blobs)
             write_message(replies, result, payloads)
             if cfg.mode == "cold" or not result["clean"]:
                 break
+            prepared = prefork(cfg)
     finally:
+        _end_everything()
         if isinstance(scratch, DirScratch):
             scratch.cleanup()

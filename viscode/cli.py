@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s",
                         handlers=[RichHandler(console=Console(stderr=True), show_path=False)])
     args = build_parser().parse_args(argv)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
-        return args.handler(args, Console())
+        return args.handler(args, Console(width=None if sys.stdout.isatty() else 140))
     except (sandbox_cli.UsageError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return 2

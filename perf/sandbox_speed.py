@@ -1,0 +1,156 @@
+"""Per-snippet cost of the sandbox against the floor, all measured in this one run.
+
+Paths (each over the same representative snippets):
+  floor   the snippets exec'd in one warm interpreter with the same libraries,
+          figures saved as PNG (plotly through a warm kaleido), no isolation
+  warm    Sandbox("warm"): a fresh jailed child of a warm supervisor per snippet
+  cold    Sandbox("cold"): a new jail and interpreter per snippet
+  jupyter a fresh Jupyter kernel per snippet (how VisCoder validated its data)
+
+Usage: .venv/bin/python perf/sandbox_speed.py [--reps N] [--skip-jupyter]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+SNIPPETS = {
+    "mpl_line": (
+        "import matplotlib.pyplot as plt\nimport numpy as np\n"
+        "x = np.linspace(0, 10, 200)\nplt.plot(x, np.sin(x), label='sin')\nplt.plot(x, np.cos(x), label='cos')\n"
+        "plt.title('Waves')\nplt.xlabel('x')\nplt.legend()\nplt.show()\n"
+    ),
+    "pandas_bar": (
+        "import pandas as pd\nimport matplotlib.pyplot as plt\n"
+        "df = pd.DataFrame({'city': ['A', 'B', 'C', 'D'], 'pop': [3.2, 1.1, 2.5, 0.7]})\n"
+        "ax = df.plot(kind='bar', x='city', y='pop', rot=0, title='Population')\nax.set_ylabel('millions')\n"
+    ),
+    "seaborn_scatter": (
+        "import numpy as np, pandas as pd, seaborn as sns, matplotlib.pyplot as plt\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pd.DataFrame({'x': rng.normal(size=200), 'y': rng.normal(size=200), 'g': rng.choice(list('abc'), 200)})\n"
+        "sns.scatterplot(data=df, x='x', y='y', hue='g')\nplt.title('Scatter')\n"
+    ),
+    "plotly_bar": (
+        "import plotly.express as px\n"
+        "fig = px.bar(x=['a', 'b', 'c'], y=[3, 1, 2], title='Bars')\nfig.show()\n"
+    ),
+}
+
+FLOOR_CHILD = r"""
+import io, json, sys, time
+import matplotlib
+matplotlib.use("Agg")
+from viscode.sandbox import capture
+from viscode.sandbox.warmup import warm_up
+import kaleido
+capture.install_import_hooks()
+warm_up()
+kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
+import matplotlib.pyplot as plt
+snippets, reps = json.loads(sys.argv[1]), int(sys.argv[2])
+def once(code):
+    capture.CAPTURED.clear()
+    exec(compile(code, "snippet.py", "exec"), {"__name__": "__main__"})
+    for num in plt.get_fignums():
+        plt.figure(num).savefig(io.BytesIO(), format="png")
+    plt.close("all")
+    for item in capture.CAPTURED:
+        if item.spec:
+            kaleido.calc_fig_sync(json.loads(item.spec), opts={"format": "png"})
+out = {}
+for name, code in snippets.items():
+    once(code)
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter(); once(code); times.append(time.perf_counter() - t)
+    out[name] = times
+kaleido.stop_sync_server(silence_warnings=True)
+print(json.dumps(out))
+"""
+
+
+def measure_floor(reps: int) -> dict[str, list[float]]:
+    proc = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(SNIPPETS), str(reps)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"floor measurement failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure_sandbox(mode: str, reps: int) -> dict[str, list[float]]:
+    from viscode.sandbox import Sandbox
+
+    out = {}
+    with Sandbox(mode, isolation="nsjail", timeout_s=30) as sb:
+        for name, code in SNIPPETS.items():
+            assert sb.run(code).status == "ok"  # warms the plotly renderer too
+            times = []
+            for _ in range(reps):
+                t = time.perf_counter()
+                result = sb.run(code)
+                times.append(time.perf_counter() - t)
+                assert result.status == "ok" and result.images and result.images[0].png, (name, result.status)
+            out[name] = times
+    return out
+
+
+def measure_jupyter(reps: int) -> dict[str, list[float]]:
+    from jupyter_client.manager import start_new_kernel
+
+    out = {}
+    for name, code in SNIPPETS.items():
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            km, kc = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
+            try:
+                reply = kc.execute_interactive(code.replace("fig.show()", "fig.to_image(format='png')"),
+                                               timeout=120, output_hook=lambda msg: None)
+                assert reply["content"]["status"] == "ok", reply["content"]
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+            times.append(time.perf_counter() - t)
+        out[name] = times
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--skip-jupyter", action="store_true")
+    args = parser.parse_args()
+    console = Console()
+    results = {}
+    for label, fn, reps in (("floor", measure_floor, args.reps), ("warm", lambda r: measure_sandbox("warm", r), args.reps),
+                            ("cold", lambda r: measure_sandbox("cold", r), max(2, args.reps // 3)),
+                            ("jupyter", measure_jupyter, max(2, args.reps // 5))):
+        if label == "jupyter" and args.skip_jupyter:
+            continue
+        console.print(f"measuring {label} ...")
+        results[label] = fn(reps)
+    floor_means = {name: statistics.mean(t) for name, t in results["floor"].items()}
+    table = Table(title="per-snippet wall time, ms (mean over reps; ratio = mean / floor mean)")
+    table.add_column("path")
+    for name in SNIPPETS:
+        table.add_column(name, justify="right")
+    table.add_column("all snippets", justify="right")
+    for label, per in results.items():
+        cells = [f"{statistics.mean(per[n]) * 1000:.0f} ({statistics.mean(per[n]) / floor_means[n]:.2f}x)"
+                 for n in SNIPPETS]
+        total = sum(statistics.mean(per[n]) for n in SNIPPETS) / sum(floor_means.values())
+        table.add_row(label, *cells, f"{total:.2f}x")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

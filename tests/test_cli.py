@@ -1,0 +1,70 @@
+"""`viscode sandbox exec` and `viscode demo` as a user runs them."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+VISCODE = [sys.executable, "-m", "viscode.cli"]
+
+
+def viscode(*args, **kw):
+    return subprocess.run([*VISCODE, *args], capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture
+def snippets(tmp_path):
+    files = {
+        "b_plot": "import matplotlib.pyplot as plt\nimport pandas as pd\ndf = pd.read_csv('data.csv')\nplt.plot(df.a, df.b)\n",
+        "a_fail": "raise ValueError('nope')\n",
+        "c_print": "print('hello')\n",
+    }
+    paths = []
+    for name, code in files.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(code)
+        paths.append(path)
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n2,5\n")
+    return paths, data
+
+
+def test_exec_json_lines_in_input_order(snippets, tmp_path):
+    paths, data = snippets
+    images = tmp_path / "imgs"
+    proc = viscode("sandbox", "exec", *map(str, paths), "--json", "--data", str(data), "--images-dir", str(images),
+                   "--isolation", "nsjail", "--timeout", "5")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["b_plot", "a_fail", "c_print"]
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    img = rows[0]["images"][0]
+    assert img["png"] is None and (images / "b_plot-0.png").read_bytes().startswith(b"\x89PNG")
+    assert img["path"] == str(images / "b_plot-0.png")
+    assert "3 snippets" in proc.stderr and "ok=2" in proc.stderr
+
+
+def test_exec_table_and_cold_mode(snippets):
+    paths, data = snippets
+    proc = viscode("sandbox", "exec", str(paths[2]), "--mode", "cold", "--isolation", "nsjail")
+    assert proc.returncode == 0 and "c_print" in proc.stdout and "ok" in proc.stdout
+
+
+def test_missing_file_is_a_one_line_error(tmp_path):
+    proc = viscode("sandbox", "exec", str(tmp_path / "nope.py"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {tmp_path / 'nope.py'}: no such file"
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_option_value(snippets):
+    proc = viscode("sandbox", "exec", str(snippets[0][0]), "--timeout", "-1")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_demo_runs_the_examples():
+    proc = viscode("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "plotly_bar" in proc.stdout and "error_syntax" in proc.stdout
+    assert "ok=6, error=2" in proc.stderr

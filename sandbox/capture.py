@@ -8,12 +8,12 @@ record the figure JSON; PNGs are rendered outside the snippet's jail.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import io
 import struct
 import sys
 from dataclasses import dataclass
+
+from .import_hooks import when_imported
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # A 1x1 transparent PNG handed back by `to_image` inside the sandbox: static export is
@@ -99,29 +99,7 @@ def install_plotly_hooks(pio) -> None:
     pio.to_image, pio.write_image = to_image, write_image
 
 
-class _PlotlyImportHook(importlib.abc.MetaPathFinder):
-    """Installs the plotly hooks the moment `plotly.io` is first imported, so snippets
-    that never touch plotly pay nothing for it."""
-
-    def find_spec(self, name, path, target=None):
-        if name != "plotly.io":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def exec_and_hook(module):
-            exec_module(module)
-            install_plotly_hooks(module)
-
-        spec.loader.exec_module = exec_and_hook
-        return spec
-
-
 def install_import_hooks() -> None:
-    if "plotly.io" in sys.modules:
-        install_plotly_hooks(sys.modules["plotly.io"])
-    elif not any(isinstance(f, _PlotlyImportHook) for f in sys.meta_path):
-        sys.meta_path.insert(0, _PlotlyImportHook())
+    """plotly is adapted the moment `plotly.io` is imported: snippets that never touch
+    plotly pay nothing for it."""
+    when_imported("plotly.io", install_plotly_hooks)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from . import capture
 from .limits import Limits
+from .import_hooks import when_imported
 from .protocol import read_message, write_message
 
 SNIPPET_FILENAME = "snippet.py"
@@ -126,9 +127,9 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
         if spec.uid is not None:
             drop_privileges(spec.uid)
         _set_limits(spec)
+        # Same random streams in every mode and on every worker, for reproducible output.
         random.seed(0)
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed(0)
+        when_imported("numpy.random", lambda np_random: np_random.seed(0))
         sys.argv = [SNIPPET_FILENAME]
         capture.install_import_hooks()
         exit_code, exc = _run_code(code)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import sys
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .result import STATUSES, ExecutionResult
-from .sandbox import Sandbox, SandboxError, cache_root, ensure_font_cache, nsjail_problem
+from .sandbox import Sandbox, cache_root, ensure_font_cache, nsjail_problem
 
 
 class UsageError(Exception):
@@ -97,11 +96,11 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
             for snippet_id, code in snippets:
                 result = sb.run(code, snippet_id=snippet_id, files=data)
                 counts[result.status] += 1
+                record = _result_json(result, args.images_dir)  # writes the PNGs under --images-dir
                 if args.json:
-                    sys.stdout.write(json.dumps(_result_json(result, args.images_dir)) + "\n")
+                    sys.stdout.write(json.dumps(record) + "\n")
                     sys.stdout.flush()
                 else:
-                    _result_json(result, args.images_dir) if args.images_dir else None
                     rows.append(result)
                 progress.advance(task)
         isolation = sb.isolation

@@ -159,7 +159,11 @@ class Sandbox:
         source = code.encode("utf-8") if isinstance(code, str) else bytes(code)
         snippet_id = snippet_id or "snippet"
         worker = None
+        if self._worker is not None and not self._worker.alive():
+            self._discard(self._worker)  # died between snippets: replace it before using it
         try:
+            if self.mode == "warm" and self._worker is None:
+                self._worker = self._start_worker()
             worker = self._worker or self._start_worker()
             reply = worker.run({"id": snippet_id, "files": list(files)}, [source, *files.values()],
                                self.limits.timeout_s + self.limits.kill_grace_s + BACKSTOP_SLACK_S)
@@ -243,7 +247,11 @@ def ensure_font_cache(isolation: str) -> Path:
             subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True,
                            env={**os.environ, "MPLCONFIGDIR": str(staging)}, capture_output=True)
         staging.chmod(0o755)
-        os.replace(staging, target) if not target.exists() else None
+        try:
+            os.replace(staging, target)
+        except OSError:  # another process finished first: theirs is as good
+            if not any(target.glob("fontlist-*.json")):
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -4,7 +4,6 @@ when it is unavailable (isolation="nsjail" raises SandboxError)."""
 from __future__ import annotations
 
 import pytest
-
 from viscode.sandbox import Sandbox
 
 

@@ -7,7 +7,6 @@ import time
 
 import psutil
 import pytest
-
 from viscode.sandbox import jail_config as jc
 
 from .conftest import assert_still_works
@@ -233,3 +232,14 @@ def test_namespace_escapes_are_denied(warm):
     r = warm.run(code)
     assert r.status == "ok"
     assert r.stdout.splitlines() == ["unshare -1 1", "ptrace -1 1", "mount -1 1", "setuid -1 1"]
+
+
+def test_symlinked_and_special_output_files_are_not_collected(warm):
+    r = warm.run("import os\n"
+                 "os.symlink('/etc/passwd', 'out.png')\n"
+                 "os.symlink('/proc/1/environ', 'env.png')\n"
+                 "os.mkfifo('pipe.png')\n"
+                 "os.makedirs('a/b/c/d/e')\n"
+                 "open('fake.png', 'wb').write(b'not a png')\n"
+                 "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.savefig('a/b/c/d/e/deep.png')\nplt.close('all')\n")
+    assert r.status == "ok" and r.images == []

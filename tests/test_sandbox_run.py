@@ -1,7 +1,6 @@
 """Ordinary snippets: capture, statuses, tracebacks, data files, reproducibility."""
 
 import pytest
-
 from viscode.sandbox import Sandbox
 
 
@@ -115,3 +114,25 @@ def test_result_json_schema(warm):
                         "stdout_truncated", "stderr_truncated", "duration_s", "cpu_s", "peak_memory_mb",
                         "images", "isolation", "schema_version"}
     assert out["id"] == "s1" and isinstance(out["images"][0]["png"], str)
+
+
+def test_random_streams_are_the_same_warm_and_cold(warm, cold):
+    code = "import random\nimport numpy as np\nprint(random.random(), np.random.rand())"
+    a, b = warm.run(code), cold.run(code)
+    assert a.status == b.status == "ok" and a.stdout == b.stdout == warm.run(code).stdout
+
+
+def test_dead_supervisor_is_replaced_transparently(warm):
+    assert warm.run("pass").status == "ok"
+    warm._worker.close()  # as if the supervisor had died between snippets
+    r = warm.run("print('fresh')")
+    assert r.status == "ok" and r.stdout == "fresh\n"
+
+
+def test_replacement_supervisor_is_kept_warm(warm):
+    warm._worker.close()
+    warm.run("pass")
+    replacement = warm._worker
+    assert replacement is not None and replacement.alive()
+    warm.run("pass")
+    assert warm._worker is replacement

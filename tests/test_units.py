@@ -4,7 +4,6 @@ import io
 import os
 
 import pytest
-
 from viscode.sandbox.capture import PLACEHOLDER_PNG, png_size
 from viscode.sandbox.limits import Limits
 from viscode.sandbox.outputs import HeadTail

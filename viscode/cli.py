@@ -9,8 +9,8 @@ import sys
 from rich.console import Console
 from rich.logging import RichHandler
 
-from viscode.sandbox import cli as sandbox_cli
 from viscode import demo
+from viscode.sandbox import cli as sandbox_cli
 from viscode.sandbox.sandbox import SandboxError
 
 

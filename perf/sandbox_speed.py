@@ -1,6 +1,6 @@
 """Per-snippet cost of the sandbox against the floor, all measured in this one run.
 
-Paths (each over the same representative snippets):
+Paths (each over the same representative snippets: the examples shipped with viscode):
   floor   the snippets exec'd in one warm interpreter with the same libraries,
           figures saved as PNG (plotly through a warm kaleido), no isolation
   warm    Sandbox("warm"): a fresh jailed child of a warm supervisor per snippet
@@ -17,33 +17,17 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-SNIPPETS = {
-    "mpl_line": (
-        "import matplotlib.pyplot as plt\nimport numpy as np\n"
-        "x = np.linspace(0, 10, 200)\nplt.plot(x, np.sin(x), label='sin')\nplt.plot(x, np.cos(x), label='cos')\n"
-        "plt.title('Waves')\nplt.xlabel('x')\nplt.legend()\nplt.show()\n"
-    ),
-    "pandas_bar": (
-        "import pandas as pd\nimport matplotlib.pyplot as plt\n"
-        "df = pd.DataFrame({'city': ['A', 'B', 'C', 'D'], 'pop': [3.2, 1.1, 2.5, 0.7]})\n"
-        "ax = df.plot(kind='bar', x='city', y='pop', rot=0, title='Population')\nax.set_ylabel('millions')\n"
-    ),
-    "seaborn_scatter": (
-        "import numpy as np, pandas as pd, seaborn as sns, matplotlib.pyplot as plt\n"
-        "rng = np.random.default_rng(0)\n"
-        "df = pd.DataFrame({'x': rng.normal(size=200), 'y': rng.normal(size=200), 'g': rng.choice(list('abc'), 200)})\n"
-        "sns.scatterplot(data=df, x='x', y='y', hue='g')\nplt.title('Scatter')\n"
-    ),
-    "plotly_bar": (
-        "import plotly.express as px\n"
-        "fig = px.bar(x=['a', 'b', 'c'], y=[3, 1, 2], title='Bars')\nfig.show()\n"
-    ),
-}
+# The example snippets that ship with viscode (the demo's), minus the ones that fail on
+# purpose: ordinary matplotlib, pandas, seaborn and plotly plots of several kinds.
+EXAMPLES = Path(__file__).resolve().parent.parent / "sandbox" / "examples"
+SNIPPETS = {p.stem: p.read_text() for p in sorted(EXAMPLES.glob("*.py")) if not p.stem.startswith("error_")}
 
 FLOOR_CHILD = r"""
 import io, json, sys, time
@@ -79,8 +63,9 @@ print(json.dumps(out))
 
 
 def measure_floor(reps: int) -> dict[str, list[float]]:
-    proc = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(SNIPPETS), str(reps)],
-                          capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as scratch:  # snippets may write files into their cwd
+        proc = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(SNIPPETS), str(reps)],
+                              capture_output=True, text=True, cwd=scratch)
     if proc.returncode:
         sys.exit(f"floor measurement failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -138,17 +123,16 @@ def main() -> None:
             continue
         console.print(f"measuring {label} ...")
         results[label] = fn(reps)
-    floor_means = {name: statistics.mean(t) for name, t in results["floor"].items()}
-    table = Table(title="per-snippet wall time, ms (mean over reps; ratio = mean / floor mean)")
-    table.add_column("path")
+    floor = {name: statistics.median(t) for name, t in results["floor"].items()}
+    table = Table(title="per-snippet wall time, ms (median over reps) and ratio to the floor")
+    table.add_column("snippet")
+    for label in results:
+        table.add_column(label, justify="right")
     for name in SNIPPETS:
-        table.add_column(name, justify="right")
-    table.add_column("all snippets", justify="right")
-    for label, per in results.items():
-        cells = [f"{statistics.mean(per[n]) * 1000:.0f} ({statistics.mean(per[n]) / floor_means[n]:.2f}x)"
-                 for n in SNIPPETS]
-        total = sum(statistics.mean(per[n]) for n in SNIPPETS) / sum(floor_means.values())
-        table.add_row(label, *cells, f"{total:.2f}x")
+        table.add_row(name, *(f"{statistics.median(per[name]) * 1000:.0f} ({statistics.median(per[name]) / floor[name]:.2f}x)"
+                              for per in results.values()))
+    totals = [sum(statistics.median(per[n]) for n in SNIPPETS) for per in results.values()]
+    table.add_row("all (sum)", *(f"{t * 1000:.0f} ({t / totals[0]:.2f}x)" for t in totals), style="bold")
     console.print(table)
 
 

@@ -9,6 +9,7 @@ record the figure JSON; PNGs are rendered outside the snippet's jail.
 from __future__ import annotations
 
 import io
+import os
 import struct
 import sys
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ class Captured:
 
 
 CAPTURED: list[Captured] = []
-MAX_CAPTURES = 20
+PLACEHOLDERS: list[str] = []  # files plotly's write_image left, relative to the working dir
+MAX_CAPTURES = 20  # the child sets this from its Limits
+JPEG_SUFFIXES = (".jpg", ".jpeg")
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -87,16 +90,46 @@ def install_plotly_hooks(pio) -> None:
         def render(self, fig_dict):
             _record_plotly(fig_dict, "show")
 
+    def show(fig, *args, **kwargs):
+        _record_plotly(fig, "show")  # whatever renderer was asked for: no browser, no Chrome
+
     def to_image(fig, *args, **kwargs):
         _record_plotly(fig, "image")
         return PLACEHOLDER_PNG
 
-    def write_image(fig, *args, **kwargs):
+    def write_image(fig, file, *args, **kwargs):
         _record_plotly(fig, "image")
+        if hasattr(file, "write"):
+            file.write(PLACEHOLDER_PNG)
+            return
+        with open(file, "wb") as f:  # so code that reads the file back keeps working
+            f.write(PLACEHOLDER_PNG)
+        PLACEHOLDERS.append(os.path.relpath(os.path.abspath(file)))
 
     pio.renderers["viscode"] = CaptureRenderer()
     pio.renderers.default = "viscode"
-    pio.to_image, pio.write_image = to_image, write_image
+    pio.show, pio.to_image, pio.write_image = show, to_image, write_image
+
+
+def capture_jpeg_files(max_bytes: int) -> None:
+    """JPEGs the snippet wrote, converted to PNG here, in the snippet's own unprivileged
+    process: the supervisor never decodes untrusted images."""
+    from .scratch import collect_image_files
+
+    room = MAX_CAPTURES - len(CAPTURED)
+    if room <= 0:
+        return
+    for name, data in collect_image_files(".", skip=set(), max_files=room, max_bytes=max_bytes,
+                                          suffixes=JPEG_SUFFIXES):
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data), formats=["JPEG"]) as img:
+                out = io.BytesIO()
+                img.convert("RGB").save(out, format="PNG")
+        except Exception:  # not really a JPEG, or a decompression bomb: not an image
+            continue
+        CAPTURED.append(Captured("file", name, png=out.getvalue()))
 
 
 def install_import_hooks() -> None:

@@ -1,17 +1,18 @@
 """Read (and tighten) the memory cgroup nsjail made for a jail, from the host.
 
 These are the out-of-band facts behind the `memory` status: the kernel's OOM-kill
-counter for the jail, which no snippet can forge. nsjail names the cgroup after the
-jail's host pid: v1 `<memory mount>/NSJAIL/NSJAIL.<pid>`, v2 `<mount>/NSJAIL.<pid>`.
+counter for the jail, which no snippet can forge. nsjail names the cgroups after the
+jail's host pid: v1 `<controller mount>/NSJAIL/NSJAIL.<pid>`, v2 `<mount>/NSJAIL.<pid>`.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
-V1_MEMORY = Path("/sys/fs/cgroup/memory")
 V2_ROOT = Path("/sys/fs/cgroup")
-V1_PARENTS = [Path("/sys/fs/cgroup") / c / "NSJAIL" for c in ("memory", "pids", "cpu")]
+V1_CONTROLLERS = ("memory", "pids", "cpu")
 
 
 def is_v2() -> bool:
@@ -21,15 +22,48 @@ def is_v2() -> bool:
 def ensure_parents() -> None:
     """Create the parent cgroups nsjail expects on v1 hosts (idempotent)."""
     if not is_v2():
-        for parent in V1_PARENTS:
-            parent.mkdir(exist_ok=True)
+        for controller in V1_CONTROLLERS:
+            (V2_ROOT / controller / "NSJAIL").mkdir(exist_ok=True)
+
+
+def jail_cgroup_dirs(jail_pid: int) -> list[Path]:
+    if is_v2():
+        return [V2_ROOT / f"NSJAIL.{jail_pid}"]
+    return [V2_ROOT / c / "NSJAIL" / f"NSJAIL.{jail_pid}" for c in V1_CONTROLLERS]
+
+
+def remove_jail_cgroups(jail_pid: int, wait_s: float = 2.0) -> None:
+    """Remove what a killed nsjail could not clean up (v1 keeps empty groups forever,
+    and a host runs out of memory cgroups at 65535). Retries while the jail's last
+    processes are still dying."""
+    end = time.monotonic() + wait_s
+    for path in jail_cgroup_dirs(jail_pid):
+        while path.exists():
+            try:
+                path.rmdir()
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    break
+                time.sleep(0.01)
 
 
 class JailMemory:
-    def __init__(self, jail_pid: int) -> None:
-        v1 = V1_MEMORY / "NSJAIL" / f"NSJAIL.{jail_pid}"
-        self.v2 = not v1.exists()
-        self.dir = V2_ROOT / f"NSJAIL.{jail_pid}" if self.v2 else v1
+    def __init__(self, directory: Path, v2: bool) -> None:
+        self.dir, self.v2 = directory, v2
+        self._peak_fd: int | None = None
+        if v2:  # v2 resets memory.peak per open file: keep one open to reset and read it
+            try:
+                self._peak_fd = os.open(directory / "memory.peak", os.O_RDWR)
+            except OSError:
+                self._peak_fd = None
+
+    @classmethod
+    def of(cls, jail_pid: int) -> JailMemory | None:
+        v2 = is_v2()
+        directory = V2_ROOT / f"NSJAIL.{jail_pid}" if v2 else V2_ROOT / "memory" / "NSJAIL" / f"NSJAIL.{jail_pid}"
+        return cls(directory, v2) if directory.is_dir() else None
 
     def _read(self, name: str) -> str | None:
         try:
@@ -56,12 +90,40 @@ class JailMemory:
         text = self._read("memory.current" if self.v2 else "memory.usage_in_bytes")
         return int(text) if text else None
 
-    def reset_peak(self) -> bool:
-        return self._write("memory.peak" if self.v2 else "memory.max_usage_in_bytes", "0")
+    def reset_peak(self) -> int | None:
+        """Restart peak tracking; returns the usage it starts from, or None if the
+        kernel cannot reset it (peak memory then falls back to the snippet's max RSS)."""
+        if self.v2:
+            if self._peak_fd is None:
+                return None
+            try:
+                os.write(self._peak_fd, b"reset\n")
+            except OSError:
+                return None
+        elif not self._write("memory.max_usage_in_bytes", "0"):
+            return None
+        return self.usage_bytes()
 
     def peak_bytes(self) -> int | None:
-        text = self._read("memory.peak" if self.v2 else "memory.max_usage_in_bytes")
+        if self.v2:
+            if self._peak_fd is None:
+                return None
+            text = os.pread(self._peak_fd, 64, 0).decode()
+        else:
+            text = self._read("memory.max_usage_in_bytes")
         return int(text) if text else None
 
-    def set_limit(self, limit_bytes: int) -> bool:
-        return self._write("memory.max" if self.v2 else "memory.limit_in_bytes", str(limit_bytes))
+    def set_limit(self, limit_bytes: int) -> None:
+        """Memory and swap together: a snippet must not page its way past the limit."""
+        if self.v2:
+            self._write("memory.max", str(limit_bytes))
+            self._write("memory.swap.max", "0")
+        else:
+            self._write("memory.limit_in_bytes", str(limit_bytes))
+            if (self.dir / "memory.memsw.limit_in_bytes").exists():
+                self._write("memory.memsw.limit_in_bytes", str(limit_bytes))
+
+    def close(self) -> None:
+        if self._peak_fd is not None:
+            os.close(self._peak_fd)
+            self._peak_fd = None

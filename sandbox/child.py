@@ -8,18 +8,21 @@ What it reports is untrusted data to the supervisor and the host.
 from __future__ import annotations
 
 import builtins
+import fcntl
 import linecache
 import os
 import random
 import resource
+import stat
 import sys
 import tempfile
 import traceback
 from dataclasses import dataclass
 
 from . import capture
-from .limits import Limits
 from .import_hooks import when_imported
+from .limits import Limits
+from .privileges import drop_privileges
 from .protocol import read_message, write_message
 
 SNIPPET_FILENAME = "snippet.py"
@@ -45,10 +48,21 @@ def _set_limits(spec: ChildSpec) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (spec.data_limit_bytes, spec.data_limit_bytes))
 
 
-def drop_privileges(uid: int) -> None:
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)  # 0 -> non-zero clears every capability set
+def _close_inherited_fds(low: int, high: int) -> None:
+    """Close what the supervisor had open (its pipes above all), except read-only regular
+    files: those are the font files behind matplotlib's warm font cache, which the
+    snippet could open itself anyway."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if not low <= fd < high:
+            continue
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+            read_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        except OSError:
+            continue  # the directory listing's own descriptor, already gone
+        if not (regular and read_only):
+            os.close(fd)
 
 
 def _snippet_traceback(exc: BaseException) -> str:
@@ -81,7 +95,7 @@ def _run_code(code: bytes) -> tuple[int, BaseException | None]:
 
 
 def _report(report_fd: int, exit_code: int, exc: BaseException | None) -> None:
-    header: dict = {"exit_code": exit_code, "images": []}
+    header: dict = {"exit_code": exit_code, "images": [], "placeholders": capture.PLACEHOLDERS}
     if exc is not None:
         header.update(error_type=type(exc).__name__, error_message=str(exc)[:4000],
                       traceback=_snippet_traceback(exc)[-16000:], memory_error=isinstance(exc, MemoryError))
@@ -118,7 +132,7 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
         os.dup2(devnull, 0)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
-        os.closerange(3, high_fd - 1)
+        _close_inherited_fds(3, high_fd - 1)
         with os.fdopen(high_fd - 1, "rb") as jobs:
             job, (code,) = read_message(jobs, MAX_CODE_BYTES)
         os.environ.update(job["env"])
@@ -127,6 +141,7 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
         if spec.uid is not None:
             drop_privileges(spec.uid)
         _set_limits(spec)
+        capture.MAX_CAPTURES = spec.limits.max_images
         # Same random streams in every mode and on every worker, for reproducible output.
         random.seed(0)
         when_imported("numpy.random", lambda np_random: np_random.seed(0))
@@ -138,6 +153,10 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
         except BaseException as capture_exc:  # e.g. a figure too large to render
             if exc is None:
                 exit_code, exc = 1, capture_exc
+        try:
+            capture.capture_jpeg_files(spec.limits.max_file_bytes)
+        except BaseException:
+            pass
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

@@ -111,7 +111,7 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
     where = f"; images in {args.images_dir}" if args.images_dir else ""
     err.print(f"{len(snippets)} snippets in {elapsed:.2f} s ({len(snippets) / elapsed:.1f}/s, "
               f"{args.mode}, {isolation}): {summary}{where}")
-    return 0
+    return 3 if counts["sandbox_error"] else 0  # the infrastructure failed, not the snippets
 
 
 def results_table(results: list[ExecutionResult]) -> Table:

@@ -24,7 +24,9 @@ from .limits import Limits
 WORKDIR = "/work"
 HOME = "/home/sandbox"
 MPLCONFIGDIR = f"{HOME}/.matplotlib"
-SCRATCH_MOUNTS = (WORKDIR, "/tmp", "/dev/shm", HOME)
+# Per-snippet scratch, by role: fresh tmpfs over each before every snippet.
+SCRATCH_DIRS = {"work": WORKDIR, "tmp": "/tmp", "shm": "/dev/shm", "home": HOME}
+SCRATCH_MOUNTS = tuple(SCRATCH_DIRS.values())
 JAIL_PYTHON_PREFIX = "/opt/python"
 JAIL_SITE_PACKAGES = "/opt/site-packages"
 JAIL_CODE_ROOT = "/opt/viscode"

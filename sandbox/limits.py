@@ -16,6 +16,7 @@ class Limits:
     max_file_bytes: int = 32 * 1024 * 1024
     scratch_mb: int = 64
     max_images: int = 20
+    max_image_bytes: int = 64 * 1024 * 1024  # all images of one snippet together
     max_open_files: int = 256
     kill_grace_s: float = 0.2
 
@@ -23,6 +24,16 @@ class Limits:
         for name, value in asdict(self).items():
             if value <= 0:
                 raise ValueError(f"limit {name} must be positive, got {value!r}")
+
+    @property
+    def max_report_bytes(self) -> int:
+        """What a snippet's own report (images and plotly JSON) may hold in all."""
+        return self.max_image_bytes + 1024 * 1024
+
+    @property
+    def max_reply_bytes(self) -> int:
+        """Cap on one supervisor reply: the report, images read from files, both streams."""
+        return 2 * self.max_report_bytes + 4 * self.max_output_bytes + 1024 * 1024
 
     @property
     def output_flood_bytes(self) -> int:

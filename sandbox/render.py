@@ -16,6 +16,7 @@ from .limits import Limits
 from .worker import Worker, WorkerDied
 
 RENDER_LIMITS = Limits(timeout_s=30, memory_mb=2048, max_procs=512, max_open_files=4096)
+MAX_PNG_BYTES = 64 * 1024 * 1024
 
 
 class PlotlyRenderer:
@@ -29,7 +30,7 @@ class PlotlyRenderer:
     def _start(self) -> Worker:
         if self.isolation == "nsjail":
             cfg = {"isolation": "nsjail", "uid": jc.SNIPPET_UID, "font_cache": jc.JAIL_FONT_CACHE,
-                   "scratch_dirs": {"work": jc.WORKDIR, "tmp": "/tmp", "shm": "/dev/shm", "home": jc.HOME},
+                   "scratch_dirs": jc.SCRATCH_DIRS,
                    "timeout_s": RENDER_LIMITS.timeout_s}
             config_path = self.workdir / "render.cfg"
             config_path.write_text(to_textproto(jc.build_config(RENDER_LIMITS, name="viscode-render")))
@@ -37,11 +38,13 @@ class PlotlyRenderer:
             env = {"PATH": "/usr/bin:/bin"}
         else:
             cfg = {"isolation": "process", "uid": 65534 if os.geteuid() == 0 else None,
-                   "font_cache": str(self.font_cache), "timeout_s": RENDER_LIMITS.timeout_s}
+                   "font_cache": str(self.font_cache), "timeout_s": RENDER_LIMITS.timeout_s,
+                   "scratch_root": str(self.workdir)}
             argv = [sys.executable, "-s", "-B", "-c", "from viscode.sandbox.render_server import main; main()",
                     json.dumps(cfg)]
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        return Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=RENDER_LIMITS.memory_mb)
+        return Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=RENDER_LIMITS.memory_mb,
+                      reply_cap_bytes=MAX_PNG_BYTES + 1024 * 1024)
 
     def render(self, spec: str) -> tuple[bytes | None, str | None]:
         """(png, None) or (None, why not)."""
@@ -58,6 +61,9 @@ class PlotlyRenderer:
         except (TimeoutError, WorkerDied) as exc:
             self.close()
             return None, f"plotly renderer failed: {type(exc).__name__} {exc}".strip()
+        except OSError as exc:
+            self.close()
+            return None, f"plotly renderer failed: {exc}"
         if not reply.header.get("ok"):
             return None, str(reply.header.get("error", "renderer gave no image"))[:2000]
         png = reply.blobs[0] if reply.blobs else b""

@@ -7,33 +7,31 @@ unprivileged snippet uid, renders it with kaleido's persistent sync server.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
 import signal
 import sys
 
-from .child import drop_privileges
+from .privileges import PR_SET_PDEATHSIG, drop_privileges, prctl
 from .protocol import ProtocolError, read_message, take_stdio, write_message
 from .scratch import DirScratch, TmpfsScratch
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
-PR_SET_PDEATHSIG = 1
 
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
     requests, replies = take_stdio()
     kind = TmpfsScratch if cfg["isolation"] == "nsjail" else DirScratch
-    scratch = kind(dict(cfg.get("scratch_dirs", {})), 256, cfg["uid"], cfg["font_cache"])
+    scratch = kind(dict(cfg.get("scratch_dirs", {})), 256, cfg["uid"], cfg["font_cache"], root=cfg.get("scratch_root"))
     scratch.reset({})
     os.environ.update(HOME=scratch.dirs["home"], TMPDIR=scratch.dirs["tmp"], MPLCONFIGDIR=scratch.mplconfigdir)
     if cfg["uid"] is not None:
         drop_privileges(cfg["uid"])
         # Changing uid clears the parent-death signal nsjail set: restore it, or this
         # server (and its Chrome) would outlive a killed nsjail.
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     # Debian's /usr/bin/chromium is a shell wrapper that reads /etc/chromium.d (not in
     # the jail); the binary behind it runs fine on its own.
     browser = next((p for p in ("/usr/lib/chromium/chromium",) if os.access(p, os.X_OK)), None) or \

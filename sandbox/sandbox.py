@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -26,13 +27,14 @@ from .capture import png_size
 from .cgroups import ensure_parents
 from .limits import Limits
 from .render import PlotlyRenderer
-from .result import ExecutionResult, Image
+from .result import STATUSES, ExecutionResult, Image
 from .supervisor import SupervisorConfig
 from .worker import Worker, WorkerDied
 
 log = logging.getLogger("viscode.sandbox")
 Isolation = Literal["auto", "nsjail", "process"]
 BACKSTOP_SLACK_S = 20.0  # supervisor's own kill + image collection, before the host steps in
+MAX_RENDER_SPEC_BYTES = 8 * 1024 * 1024
 
 
 class SandboxError(Exception):
@@ -58,8 +60,11 @@ def nsjail_problem() -> str | None:
     return None
 
 
-def _validate_files(files: dict[str, bytes] | None) -> dict[str, bytes]:
+def _validate_files(files: dict[str, bytes] | None, limits: Limits) -> dict[str, bytes]:
     files = dict(files or {})
+    total = sum(len(data) for data in files.values() if isinstance(data, (bytes, bytearray)))
+    if total > limits.scratch_mb * 1024 * 1024 // 2:
+        raise ValueError(f"data files total {total} bytes, over half the {limits.scratch_mb} MB working dir")
     for name, data in files.items():
         if not name or "/" in name or name in (".", "..") or "\x00" in name:
             raise ValueError(f"data file name {name!r} must be a plain file name")
@@ -130,11 +135,11 @@ class Sandbox:
     # -- workers -------------------------------------------------------------------
     def _supervisor_config(self, font_cache: str) -> SupervisorConfig:
         if self.isolation == "nsjail":
-            dirs = {"work": jc.WORKDIR, "tmp": "/tmp", "shm": "/dev/shm", "home": jc.HOME}
-            return SupervisorConfig(self.mode, "nsjail", self.limits, jc.JAIL_FONT_CACHE, jc.SNIPPET_UID, dirs)
+            return SupervisorConfig(self.mode, "nsjail", self.limits, jc.JAIL_FONT_CACHE, jc.SNIPPET_UID,
+                                    jc.SCRATCH_DIRS)
         uid = 65534 if os.geteuid() == 0 else None
         return SupervisorConfig(self.mode, "process", self.limits, font_cache, uid,
-                                data_limit_mb=self.limits.memory_mb)
+                                scratch_root=self._tmp.name, data_limit_mb=self.limits.memory_mb)
 
     def _start_worker(self) -> Worker:
         cfg = self._supervisor_config(str(self._font_cache)).to_json()
@@ -143,10 +148,11 @@ class Sandbox:
             env = {"PATH": "/usr/bin:/bin"}
         else:
             argv = [sys.executable, "-s", "-B", "-c", "from viscode.sandbox.supervisor import main; main()", cfg]
-            env = {k: v for k, v in jc.ENV_ALLOWLIST.items() if k != "LD_LIBRARY_PATH"}
+            env = {k: v for k, v in jc.ENV_ALLOWLIST.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH")}
             env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
         try:
-            return Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=self.limits.memory_mb)
+            return Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=self.limits.memory_mb,
+                          reply_cap_bytes=self.limits.max_reply_bytes)
         except WorkerDied as exc:
             raise SandboxError(f"sandbox supervisor failed to start: {exc}") from None
 
@@ -155,24 +161,22 @@ class Sandbox:
             files: dict[str, bytes] | None = None) -> ExecutionResult:
         """Run one snippet. Never raises for anything the snippet does."""
         self.start()
-        files = _validate_files(files)
-        source = code.encode("utf-8") if isinstance(code, str) else bytes(code)
+        files = _validate_files(files, self.limits)
+        # surrogatepass: text from JSON datasets can hold lone surrogates; compile() then
+        # reports them as the snippet's SyntaxError instead of run() raising.
+        source = code.encode("utf-8", "surrogatepass") if isinstance(code, str) else bytes(code)
         snippet_id = snippet_id or "snippet"
         worker = None
-        if self._worker is not None and not self._worker.alive():
-            self._discard(self._worker)  # died between snippets: replace it before using it
         try:
-            if self.mode == "warm" and self._worker is None:
-                self._worker = self._start_worker()
-            worker = self._worker or self._start_worker()
+            worker = self._worker_for_run()
             reply = worker.run({"id": snippet_id, "files": list(files)}, [source, *files.values()],
                                self.limits.timeout_s + self.limits.kill_grace_s + BACKSTOP_SLACK_S)
         except SandboxError as exc:
             return self._failed(snippet_id, "sandbox_error", "SandboxError", str(exc))
-        except TimeoutError:
+        except TimeoutError:  # the supervisor's own timer should have fired long before
             self._discard(worker)
-            return self._failed(snippet_id, "timeout", "Timeout",
-                                f"no answer within {self.limits.timeout_s:g} s (+ backstop slack); jail killed")
+            return self._failed(snippet_id, "sandbox_error", "SandboxError",
+                                "supervisor gave no answer within the backstop deadline; jail killed")
         except WorkerDied as exc:
             self._discard(worker)
             if worker.last_oom_kills:
@@ -182,6 +186,17 @@ class Sandbox:
         if self.mode == "cold" or not reply.header.get("clean", False):
             self._discard(worker)
         return self._result(snippet_id, reply)
+
+    def _worker_for_run(self) -> Worker:
+        """Warm: the kept supervisor, replaced first if it died between snippets.
+        Cold: a new jail for this snippet alone."""
+        if self.mode == "cold":
+            return self._start_worker()
+        if self._worker is not None and not self._worker.alive():
+            self._discard(self._worker)
+        if self._worker is None:
+            self._worker = self._start_worker()
+        return self._worker
 
     def _discard(self, worker: Worker | None) -> None:
         if worker is not None:
@@ -195,7 +210,9 @@ class Sandbox:
 
     def _result(self, snippet_id: str, reply) -> ExecutionResult:
         h = reply.header
-        status = h.get("status", "sandbox_error")
+        status = h.get("status")
+        if status not in STATUSES:
+            return self._failed(snippet_id, "sandbox_error", "SandboxError", f"supervisor sent status {status!r}")
         error_type, error_message = h.get("error_type"), h.get("error_message")
         if reply.oom_kills and (h.get("signal") == signal.SIGKILL or status in ("killed", "crashed")):
             status, error_type = "memory", "MemoryLimit"
@@ -210,22 +227,33 @@ class Sandbox:
             isolation=self.isolation, exit_code=h.get("exit_code"), signal=h.get("signal"),
         )
 
-    def _images(self, metas: list[dict], blobs: list[bytes]) -> list[Image]:
+    def _images(self, metas: list, blobs: list[bytes]) -> list[Image]:
+        """PNGs as sent; plotly figures rendered here, all of one snippet's within one
+        render budget (its own time limit), so rendering cannot outlast the snippet."""
         images = []
+        render_deadline = time.monotonic() + self.limits.timeout_s
         for meta, blob in zip(metas, blobs):
-            if meta["kind"] == "png":
-                width, height = png_size(blob) or (0, 0)
-                images.append(Image(blob, width, height, meta["source"], meta["name"], meta["artists"]))
+            if not isinstance(meta, dict) or meta.get("source") not in ("matplotlib", "plotly", "file"):
+                continue
+            name = str(meta.get("name", ""))[:200]
+            artists = meta.get("artists") if type(meta.get("artists")) is int else None
+            if meta.get("kind") == "png":
+                if size := png_size(blob):
+                    images.append(Image(blob, *size, meta["source"], name, artists))
                 continue
             spec = blob.decode("utf-8", "replace")
-            png, error = self._render(spec)
-            width, height = png_size(png) if png else (0, 0)
-            images.append(Image(png, width, height, "plotly", meta["name"], spec=spec, render_error=error))
+            png, error = self._render(spec, render_deadline)
+            width, height = (png_size(png) if png else None) or (0, 0)
+            images.append(Image(png, width, height, "plotly", name, spec=spec, render_error=error))
         return images
 
-    def _render(self, spec: str) -> tuple[bytes | None, str | None]:
+    def _render(self, spec: str, deadline: float) -> tuple[bytes | None, str | None]:
         if not self.render_plotly:
             return None, "plotly rendering disabled"
+        if len(spec) > MAX_RENDER_SPEC_BYTES:
+            return None, f"figure JSON of {len(spec)} bytes is over the {MAX_RENDER_SPEC_BYTES} byte render limit"
+        if time.monotonic() > deadline:
+            return None, "render budget of this snippet exhausted"
         if self._renderer is None:
             self._renderer = PlotlyRenderer(self.isolation, Path(self._tmp.name), self._font_cache)
         return self._renderer.render(spec)

@@ -16,10 +16,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 
-from .capture import png_size
-
 MS_NOSUID, MS_NODEV, MNT_DETACH = 2, 4, 2
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -37,6 +34,7 @@ class Scratch:
     size_mb: int
     owner: int | None
     font_cache: str
+    root: str | None = None  # where DirScratch makes its directories
     mplconfig_subdir: str = ".matplotlib"
 
     @property
@@ -74,11 +72,12 @@ class TmpfsScratch(Scratch):
 
 
 class DirScratch(Scratch):
-    """Fresh temporary directories under a private base (plain-process fallback)."""
+    """Fresh temporary directories under a private base (plain-process fallback). Not
+    size-capped: that needs the tmpfs mounts only a jail provides."""
 
     def reset(self, files: dict[str, bytes]) -> None:
         self.cleanup()
-        base = tempfile.mkdtemp(prefix="viscode-snippet-")
+        base = tempfile.mkdtemp(prefix="viscode-snippet-", dir=self.root)
         os.chmod(base, 0o755)
         for role in ("work", "tmp", "shm", "home"):
             os.mkdir(os.path.join(base, role), 0o700)
@@ -91,10 +90,10 @@ class DirScratch(Scratch):
 
 
 def collect_image_files(root: str, *, skip: set[str], max_files: int, max_bytes: int,
-                        max_depth: int = 3) -> list[tuple[str, bytes]]:
-    """Regular image files under root, by sorted relative path: no symlinks, devices or
-    FIFOs, nothing deeper than max_depth, nothing over max_bytes (checked on the size
-    and again on the bytes read, so sparse files cannot lie)."""
+                        suffixes: tuple[str, ...] = (".png",), max_depth: int = 3) -> list[tuple[str, bytes]]:
+    """Regular files with these suffixes under root, by sorted relative path: no symlinks,
+    devices or FIFOs, nothing deeper than max_depth, nothing over max_bytes (checked on
+    the size and again on the bytes read, so sparse files cannot lie)."""
     found: list[tuple[str, bytes]] = []
 
     def walk(directory: str, rel: str, depth: int) -> None:
@@ -113,7 +112,7 @@ def collect_image_files(root: str, *, skip: set[str], max_files: int, max_bytes:
             if stat.S_ISDIR(st.st_mode) and depth < max_depth:
                 walk(path, relpath + "/", depth + 1)
             elif (stat.S_ISREG(st.st_mode) and relpath not in skip and st.st_size <= max_bytes
-                  and name.lower().endswith(IMAGE_SUFFIXES)):
+                  and name.lower().endswith(suffixes)):
                 data = _read_regular(path, max_bytes)
                 if data is not None:
                     found.append((relpath, data))
@@ -132,21 +131,3 @@ def _read_regular(path: str, max_bytes: int) -> bytes | None:
             return None
         data = f.read(max_bytes + 1)
     return data if len(data) <= max_bytes else None
-
-
-def to_png(data: bytes) -> bytes | None:
-    """PNG bytes for an image file (JPEG converted through Pillow), or None."""
-    if png_size(data) is not None:
-        return data
-    try:
-        import io
-
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            out = io.BytesIO()
-            img.convert("RGBA" if "A" in img.getbands() else "RGB").save(out, format="PNG")
-            return out.getvalue()
-    except Exception:  # a broken or hostile file is simply not an image
-        return None

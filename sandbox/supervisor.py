@@ -9,7 +9,7 @@ exercises the plotting stack once; in cold mode it serves a single snippet.
 
 from __future__ import annotations
 
-import ctypes
+import io
 import json
 import os
 import selectors
@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from . import capture, child
 from .limits import Limits
 from .outputs import HeadTail
+from .privileges import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, prctl
 from .protocol import ProtocolError, read_message, take_stdio, write_message
-from .scratch import DirScratch, Scratch, TmpfsScratch, collect_image_files, to_png
+from .scratch import DirScratch, Scratch, TmpfsScratch, collect_image_files
 
-PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 36, 4
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
                  signal.SIGSYS, signal.SIGTRAP}
 DRAIN_AFTER_EXIT_S = 0.05
@@ -39,6 +39,7 @@ class SupervisorConfig:
     font_cache: str
     snippet_uid: int | None
     scratch_dirs: dict[str, str] = field(default_factory=dict)
+    scratch_root: str | None = None
     data_limit_mb: int | None = None
 
     def to_json(self) -> str:
@@ -64,10 +65,6 @@ class Outcome:
     stdout: HeadTail | None = None
     stderr: HeadTail | None = None
     report: bytes = b""
-
-
-def _prctl(option: int, value: int) -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def _kill_all(sig: int) -> None:
@@ -107,7 +104,7 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> O
     out = Outcome(stdout=HeadTail(limits.max_output_bytes), stderr=HeadTail(limits.max_output_bytes))
     streams = {"stdout": out.stdout, "stderr": out.stderr}
     report = bytearray()
-    report_cap = (limits.max_images + 1) * limits.max_file_bytes
+    report_cap = limits.max_report_bytes
     sel = selectors.DefaultSelector()
     for name, fd in fds.items():
         os.set_blocking(fd, False)
@@ -166,15 +163,22 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> O
     return out
 
 
-def _parse_report(raw: bytes, limits: Limits) -> tuple[dict, list[bytes]]:
+def _parse_report(raw: bytes) -> tuple[dict, list[bytes]]:
+    """The snippet's own report is untrusted: anything malformed (bad framing, JSON too
+    deep to parse) is simply no report."""
     if not raw:
         return {}, []
-    import io
-
     try:
         return read_message(io.BytesIO(raw), max_bytes=len(raw))
-    except ProtocolError:
-        return {"report_error": "the snippet's report channel held malformed data"}, []
+    except (ProtocolError, RecursionError, ValueError):
+        return {}, []
+
+
+def _text(value, limit: int) -> str | None:
+    """A report field as safe text: a string, capped, with no lone surrogates."""
+    if value is None:
+        return None
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
 
 
 def _classify(outcome: Outcome, report: dict, limits: Limits) -> dict:
@@ -203,38 +207,47 @@ def _classify(outcome: Outcome, report: dict, limits: Limits) -> dict:
         name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
         return res | {"status": "killed", "error_type": name, "error_message": f"process killed by {name}"}
     if report.get("error_type"):
-        details = {k: report.get(k) for k in ("error_type", "error_message", "traceback")}
-        return res | details | {"status": "memory" if report.get("memory_error") else "error"}
+        details = {"error_type": _text(report["error_type"], 200),
+                   "error_message": _text(report.get("error_message"), 4000),
+                   "traceback": _text(report.get("traceback"), 16000)}
+        return res | details | {"status": "memory" if report.get("memory_error") is True else "error"}
     if res["exit_code"]:
         return res | {"status": "error", "error_type": "SystemExit",
                       "error_message": f"exited with code {res['exit_code']}"}
     return res | {"status": "ok"}
 
 
-def _images(report: dict, blobs: list[bytes], scratch: Scratch, files: set[str],
+def _images(report: dict, blobs: list[bytes], scratch: Scratch, skip: set[str],
             limits: Limits) -> tuple[list[dict], list[bytes]]:
+    """Images from the snippet's report (validated, never decoded here) and PNG files it
+    wrote, within the count and byte budgets. Files the snippet reported itself (JPEGs it
+    converted, placeholders plotly wrote) are not collected twice."""
     metas, payloads = [], []
+    budget = limits.max_image_bytes
     entries = report.get("images") if isinstance(report.get("images"), list) else []
     for meta, blob in zip(entries, blobs):
         if not isinstance(meta, dict) or len(payloads) >= limits.max_images or len(blob) > limits.max_file_bytes:
             continue
-        source = meta.get("source") if meta.get("source") in ("matplotlib", "plotly") else None
-        if source is None:
-            continue
+        source = meta.get("source")
         kind = "spec" if meta.get("kind") == "spec" else "png"
+        if source not in ("matplotlib", "plotly", "file") or len(blob) > budget:
+            continue
         if kind == "png" and capture.png_size(blob) is None:
             continue
-        artists = meta.get("artists") if isinstance(meta.get("artists"), int) else None
-        metas.append({"source": source, "name": str(meta.get("name", ""))[:200], "artists": artists, "kind": kind})
+        artists = meta.get("artists") if type(meta.get("artists")) is int else None
+        metas.append({"source": source, "name": _text(meta.get("name", ""), 200), "artists": artists, "kind": kind})
         payloads.append(blob)
+        budget -= len(blob)
     room = limits.max_images - len(payloads)
+    reported = {m["name"] for m in metas if m["source"] == "file"}
+    placeholders = {p for p in report.get("placeholders", []) if isinstance(p, str)}
     if room > 0:
-        for name, data in collect_image_files(scratch.workdir, skip=files, max_files=room,
-                                              max_bytes=limits.max_file_bytes):
-            png = to_png(data)
-            if png is not None:
-                metas.append({"source": "file", "name": name, "artists": None, "kind": "png"})
-                payloads.append(png)
+        for name, data in collect_image_files(scratch.workdir, skip=skip | reported | placeholders,
+                                              max_files=room, max_bytes=min(limits.max_file_bytes, budget)):
+            if capture.png_size(data) is not None and len(data) <= budget:
+                metas.append({"source": "file", "name": _text(name, 200), "artists": None, "kind": "png"})
+                payloads.append(data)
+                budget -= len(data)
     return metas, payloads
 
 
@@ -285,7 +298,7 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
         pass  # the child is already gone; _supervise reports how it ended
     outcome = _supervise(prepared.pid, prepared.reads, limits, start)
     clean = _end_everything()
-    report, report_blobs = _parse_report(outcome.report, limits)
+    report, report_blobs = _parse_report(outcome.report)
     result = _classify(outcome, report, limits)
     metas, payloads = _images(report, report_blobs, scratch, set(files), limits)
     result.update(
@@ -300,16 +313,16 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
 def _make_scratch(cfg: SupervisorConfig) -> Scratch:
     if cfg.isolation == "nsjail":
         return TmpfsScratch(dict(cfg.scratch_dirs), cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache)
-    return DirScratch({}, cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache)
+    return DirScratch({}, cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache, root=cfg.scratch_root)
 
 
 def main() -> None:
     cfg = SupervisorConfig.from_json(sys.argv[1])
     requests, replies = take_stdio()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _prctl(PR_SET_DUMPABLE, 0)  # snippets cannot ptrace us or read our memory
+    prctl(PR_SET_DUMPABLE, 0)  # snippets cannot ptrace us or read our memory
     if cfg.isolation == "process":
-        _prctl(PR_SET_CHILD_SUBREAPER, 1)  # daemonized grandchildren come back to us
+        prctl(PR_SET_CHILD_SUBREAPER, 1)  # daemonized grandchildren come back to us
     capture.install_import_hooks()
     scratch = _make_scratch(cfg)
     scratch.reset({})  # a writable MPLCONFIGDIR holding the pre-built font cache, for warm-up

@@ -1,5 +1,5 @@
 """Host side of one supervisor process: start it (jailed or plain), hand it snippets,
-read its answers with a backstop deadline, and kill it when anything goes wrong."""
+read its answers with a backstop deadline, and end it without leaving anything behind."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .cgroups import JailMemory
+from .cgroups import JailMemory, remove_jail_cgroups
 from .protocol import ProtocolError, read_message, write_message
 
-MAX_REPLY_BYTES = 512 * 1024 * 1024
+GRACEFUL_EXIT_S = 2.0
 
 
 class WorkerDied(Exception):
-    """The supervisor process ended or stopped answering."""
+    """The supervisor process ended, never started, or stopped answering."""
 
 
 class _DeadlineReader:
@@ -50,52 +50,64 @@ class Reply:
 
 class Worker:
     def __init__(self, argv: list[str], env: dict[str, str], *, jailed: bool, memory_mb: int,
-                 start_timeout_s: float = 120.0) -> None:
+                 reply_cap_bytes: int, start_timeout_s: float = 120.0) -> None:
         self.jailed = jailed
+        self.reply_cap_bytes = reply_cap_bytes
+        self.memory: JailMemory | None = None
+        self.jail_pid: int | None = None
+        self.last_oom_kills = 0
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, start_new_session=True, close_fds=True)
-        self._stderr = collections.deque(maxlen=40)
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         self.reader = _DeadlineReader(self.proc.stdout.fileno())
-        self.memory: JailMemory | None = None
-        self.last_oom_kills = 0
-        self.hello = self._read(time.monotonic() + start_timeout_s)[0]
-        if not self.hello.get("ready"):
-            raise WorkerDied(f"supervisor did not report ready: {self.stderr_tail()}")
+        try:
+            self.hello = self._read(time.monotonic() + start_timeout_s)[0]
+            if not self.hello.get("ready"):
+                raise WorkerDied(f"supervisor did not report ready: {self.hello.get('error') or self.stderr_tail()}")
+        except TimeoutError:
+            self.close()
+            raise WorkerDied(f"supervisor not ready within {start_timeout_s:g} s: {self.stderr_tail()}") from None
+        except WorkerDied:
+            self.close()
+            raise
         if jailed:
-            self.memory = self._find_memory_cgroup()
+            self.jail_pid = self._find_jail_pid()
+            self.memory = JailMemory.of(self.jail_pid) if self.jail_pid else None
             usage = self.memory.usage_bytes() if self.memory else None
             if usage is not None:  # the snippet's budget on top of what the warm supervisor holds
                 self.memory.set_limit(usage + memory_mb * 1024 * 1024)
 
     def _drain_stderr(self) -> None:
-        for line in iter(self.proc.stderr.readline, b""):
-            self._stderr.append(line.decode("utf-8", "replace").rstrip())
+        try:
+            while line := self.proc.stderr.readline(4096):
+                self._stderr.append(line.decode("utf-8", "replace").rstrip())
+        except (OSError, ValueError):
+            pass  # closed under us by close()
 
     def stderr_tail(self) -> str:
         lines = [ln for ln in self._stderr if "no version information available" not in ln]
         return " | ".join(lines[-6:]) or f"exit status {self.proc.poll()}"
 
-    def _find_memory_cgroup(self) -> JailMemory | None:
+    def _find_jail_pid(self) -> int | None:
+        """nsjail's one child is the jail's PID 1; its host pid names the jail's cgroups."""
         try:
             children = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()
         except OSError:
             return None
-        return JailMemory(int(children[0])) if children else None
+        return int(children[0]) if children else None
 
     def _read(self, deadline: float) -> tuple[dict, list[bytes]]:
         self.reader.deadline = deadline
         try:
-            return read_message(self.reader, MAX_REPLY_BYTES)
-        except (ProtocolError, OSError) as exc:
+            return read_message(self.reader, self.reply_cap_bytes)
+        except (ProtocolError, OSError, RecursionError, ValueError) as exc:
             raise WorkerDied(f"supervisor channel broke ({exc}): {self.stderr_tail()}") from None
 
     def run(self, job: dict, blobs: list[bytes], deadline_s: float) -> Reply:
         """Send one snippet; TimeoutError if no answer by the backstop deadline."""
         oom_before = self.memory.oom_kills() if self.memory else 0
-        if self.memory:
-            self.memory.reset_peak()
-        base = self.memory.usage_bytes() if self.memory else None
+        base = self.memory.reset_peak() if self.memory else None
         try:
             write_message(self.proc.stdin, job, blobs)
         except OSError as exc:
@@ -105,24 +117,36 @@ class Worker:
         finally:
             # Kept on failure too: a snippet that took its supervisor down by OOM is `memory`.
             self.last_oom_kills = (self.memory.oom_kills() - oom_before) if self.memory else 0
-        peak = self.memory.peak_bytes() if self.memory else None
-        peak_mb = max(0.0, (peak - base) / 2**20) if peak is not None and base is not None else None
+        peak = self.memory.peak_bytes() if self.memory and base is not None else None
+        peak_mb = max(0.0, (peak - base) / 2**20) if peak is not None else None
         return Reply(header, out_blobs, self.last_oom_kills, peak_mb)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        """Kill the whole process group (nsjail takes its jail down with it)."""
-        if self.proc.poll() is None:
+        """Let the supervisor exit on end-of-input (nsjail then removes the jail's
+        cgroups itself); kill the whole process group if it does not, and remove
+        whatever cgroups a killed nsjail left behind."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=GRACEFUL_EXIT_S)
+        except subprocess.TimeoutExpired:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
             try:
                 stream.close()
             except OSError:
                 pass
         self.reader.sel.close()
+        if self.memory is not None:
+            self.memory.close()
+        if self.jail_pid is not None:
+            remove_jail_cgroups(self.jail_pid)

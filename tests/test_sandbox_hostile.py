@@ -243,3 +243,39 @@ def test_symlinked_and_special_output_files_are_not_collected(warm):
                  "open('fake.png', 'wb').write(b'not a png')\n"
                  "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.savefig('a/b/c/d/e/deep.png')\nplt.close('all')\n")
     assert r.status == "ok" and r.images == []
+
+
+def test_forged_reports_cannot_break_the_supervisor(warm):
+    supervisor = warm._worker
+    forged = ("import os, json, struct\n"
+              "deep = ('[' * 100000 + ']' * 100000).encode()\n"
+              "os.write(255, struct.pack('>I', len(deep)) + deep)\n"
+              "os._exit(0)\n")
+    r = warm.run(forged)
+    assert r.status == "ok" and r.images == []
+    typed = ("import os, json, struct\n"
+             "h = json.dumps({'exit_code': 0, 'error_type': {'x': 1}, 'error_message': '\\udcff' * 9000,"
+             " 'images': [{'source': 'matplotlib', 'kind': 'png', 'name': 5}], 'blobs': [3]}).encode()\n"
+             "os.write(255, struct.pack('>I', len(h)) + h + b'abc')\n"
+             "os._exit(0)\n")
+    r = warm.run(typed)
+    assert r.status == "error" and r.error_type == "{'x': 1}" and len(r.error_message) == 4000
+    assert r.images == []  # b'abc' is no PNG
+    assert warm._worker is supervisor
+    assert_still_works(warm)
+
+
+def test_no_cgroups_left_behind(cold):
+    from viscode.sandbox.cgroups import V2_ROOT, is_v2
+
+    parent = V2_ROOT if is_v2() else V2_ROOT / "memory" / "NSJAIL"
+
+    def count():
+        return len(list(parent.glob("NSJAIL.*")))
+
+    before = count()
+    for _ in range(3):
+        assert cold.run("print(1)").status == "ok"
+    r = cold.run("while True:\n    pass")
+    assert r.status == "timeout"
+    assert count() == before

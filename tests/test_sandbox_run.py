@@ -136,3 +136,29 @@ def test_replacement_supervisor_is_kept_warm(warm):
     assert replacement is not None and replacement.alive()
     warm.run("pass")
     assert warm._worker is replacement
+
+
+def test_jpeg_files_are_converted_in_the_snippets_process(warm):
+    r = warm.run("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('out.jpg')\nplt.close('all')\n"
+                 "open('fake.jpg', 'wb').write(b'not a jpeg')")
+    assert r.status == "ok"
+    assert [(i.source, i.name, i.width) for i in r.images] == [("file", "out.jpg", 640)]
+    assert r.images[0].png.startswith(b"\x89PNG")
+
+
+def test_plotly_write_image_leaves_a_readable_file_and_any_renderer_is_captured(warm):
+    r = warm.run("import plotly.express as px\nfig = px.line(x=[1, 2], y=[3, 4])\n"
+                 "fig.write_image('chart.png')\nprint(len(open('chart.png', 'rb').read()) > 0)\n"
+                 "fig.show(renderer='browser')\n")
+    assert r.status == "ok" and r.stdout == "True\n"
+    assert [i.source for i in r.images] == ["plotly", "plotly"]  # the placeholder file is not collected
+
+
+def test_data_files_over_the_scratch_budget_are_refused(warm):
+    with pytest.raises(ValueError, match="data files total"):
+        warm.run("pass", files={"big.csv": b"x" * (warm.limits.scratch_mb * 1024 * 1024)})
+
+
+def test_lone_surrogates_in_code_are_the_snippets_error(warm):
+    r = warm.run("print('\udcff')")
+    assert r.status == "error" and r.error_type == "SyntaxError"

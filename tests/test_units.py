@@ -65,6 +65,9 @@ def test_collector_skips_links_devices_and_oversize(tmp_path):
     deep = tmp_path / "d1" / "d2" / "d3" / "d4"
     deep.mkdir(parents=True)
     (deep / "deep.png").write_bytes(PLACEHOLDER_PNG)
-    (tmp_path / "d1" / "ok.jpg").write_bytes(b"jpg")
+    (tmp_path / "d1" / "ok.png").write_bytes(PLACEHOLDER_PNG)
+    (tmp_path / "d1" / "photo.jpg").write_bytes(b"jpg")
     found = collect_image_files(str(tmp_path), skip={"data.png"}, max_files=10, max_bytes=80)
-    assert [name for name, _ in found] == ["a.png", "d1/ok.jpg"]
+    assert [name for name, _ in found] == ["a.png", "d1/ok.png"]
+    jpegs = collect_image_files(str(tmp_path), skip=set(), max_files=10, max_bytes=80, suffixes=(".jpg",))
+    assert [name for name, _ in jpegs] == ["d1/photo.jpg"]

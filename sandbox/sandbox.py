@@ -42,6 +42,7 @@ class SandboxError(Exception):
 
 
 def cache_root() -> Path:
+    """Where per-host caches (the pre-built font caches) live; VISCODE_CACHE_DIR overrides."""
     return Path(os.environ.get("VISCODE_CACHE_DIR") or Path.home() / ".cache" / "viscode")
 
 
@@ -183,7 +184,7 @@ class Sandbox:
                 return self._failed(snippet_id, "memory", "MemoryLimit",
                                     f"memory limit of {self.limits.memory_mb} MB exceeded")
             return self._failed(snippet_id, "sandbox_error", "SandboxError", str(exc))
-        if self.mode == "cold" or not reply.header.get("clean", False):
+        if self.mode == "cold":
             self._discard(worker)
         return self._result(snippet_id, reply)
 

@@ -60,6 +60,7 @@ class Outcome:
     cpu_s: float = 0.0
     maxrss_mb: float = 0.0
     timed_out: bool = False
+    stopped: bool = False  # finished: report complete, then stopped itself for us to kill
     flooded: str | None = None
     duration_s: float = 0.0
     stdout: HeadTail | None = None
@@ -86,21 +87,61 @@ def _kill_all(sig: int) -> None:
             pass
 
 
-def _end_everything(deadline_s: float = 3.0) -> bool:
-    """SIGKILL and reap everything left; True once no child remains."""
+def _other_processes(keep: int | None) -> list[int]:
+    """Every process left besides us and `keep` (the next pre-forked child)."""
+    if os.getpid() == 1:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    else:
+        import psutil
+
+        pids = [p.pid for p in psutil.Process().children(recursive=True)]
+    return [p for p in pids if p not in (1, os.getpid(), keep)]
+
+
+def _reap_leftovers(keep: int | None = None, deadline_s: float = 3.0) -> bool:
+    """Reap what the last snippet left (already sent SIGKILL), killing any straggler by
+    pid so `keep` survives; True once nothing else remains and `keep` is alive."""
     end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        _kill_all(signal.SIGKILL)
+    while True:
         try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
+            while (pid := os.waitpid(-1, os.WNOHANG)[0]) != 0:
+                if pid == keep:
+                    return False
         except ChildProcessError:
+            return keep is None
+        others = _other_processes(keep)
+        if not others:
             return True
-        time.sleep(0.002)
-    return False
+        if time.monotonic() > end:
+            return False
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.001)
 
 
-def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> Outcome:
+def _end_everything() -> bool:
+    _kill_all(signal.SIGKILL)
+    return _reap_leftovers()
+
+
+def _report_complete(buf: bytearray) -> bool:
+    """Whether a whole framed message has arrived (header and every blob)."""
+    if len(buf) < 4:
+        return False
+    size = int.from_bytes(buf[:4], "big")
+    if len(buf) < 4 + size:
+        return False
+    try:
+        blobs = json.loads(bytes(buf[4:4 + size])).get("blobs", [])
+        return len(buf) >= 4 + size + sum(int(b) for b in blobs)
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return False
+
+
+def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigchld_fd: int) -> Outcome:
     out = Outcome(stdout=HeadTail(limits.max_output_bytes), stderr=HeadTail(limits.max_output_bytes))
     streams = {"stdout": out.stdout, "stderr": out.stderr}
     report = bytearray()
@@ -111,15 +152,16 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> O
         sel.register(fd, selectors.EVENT_READ, name)
     pidfd = os.pidfd_open(pid)
     sel.register(pidfd, selectors.EVENT_READ, "exit")
+    sel.register(sigchld_fd, selectors.EVENT_READ, "sigchld")
     deadline = start + limits.timeout_s
     kill_at: float | None = None
     drain_until: float | None = None
     open_fds = set(fds.values())
-    while open_fds or out.wait_status is None:
+    while open_fds or (out.wait_status is None and not out.stopped):
         now = time.monotonic()
         if drain_until is not None and now >= drain_until:
             break
-        if out.wait_status is None and now >= deadline and kill_at is None:
+        if out.wait_status is None and not out.stopped and now >= deadline and kill_at is None:
             out.timed_out = True
             _kill_all(signal.SIGTERM)
             kill_at = now + limits.kill_grace_s
@@ -129,6 +171,14 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> O
         wake = min(t for t in (deadline, kill_at, drain_until) if t is not None)
         for key, _ in sel.select(timeout=max(0.0, wake - now) if wake > now else 0.001):
             name = key.data
+            if name == "sigchld":
+                _drain(sigchld_fd)
+                if (not out.stopped and out.wait_status is None and _report_complete(report)
+                        and _stopped(pid)):
+                    out.stopped = True
+                    out.duration_s = time.monotonic() - start
+                    drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
+                continue
             if name == "exit":
                 sel.unregister(pidfd)
                 _, status, usage = os.wait4(pid, 0)
@@ -156,11 +206,25 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float) -> O
                 out.flooded = name
                 _kill_all(signal.SIGKILL)
     sel.close()
+    _drain(sigchld_fd)
     os.close(pidfd)
     for fd in fds.values():
         os.close(fd)
     out.report = bytes(report)
     return out
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _stopped(pid: int) -> bool:
+    info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
+    return info is not None and info.si_code == os.CLD_STOPPED
 
 
 def _parse_report(raw: bytes) -> tuple[dict, list[bytes]]:
@@ -186,7 +250,10 @@ def _classify(outcome: Outcome, report: dict, limits: Limits) -> dict:
     own report only adds the exception details of an ordinary error."""
     res: dict = {"exit_code": None, "signal": None}
     status = outcome.wait_status
-    if status is not None and os.WIFSIGNALED(status):
+    if outcome.stopped:  # it ran to the end of our own code: the exit code it reported
+        code = report.get("exit_code")
+        res["exit_code"] = code if type(code) is int and 0 <= code <= 255 else 1
+    elif status is not None and os.WIFSIGNALED(status):
         res["signal"] = os.WTERMSIG(status)
     elif status is not None:
         res["exit_code"] = os.WEXITSTATUS(status)
@@ -265,6 +332,8 @@ class Prepared:
 
 
 def prefork(cfg: SupervisorConfig) -> Prepared:
+    """Fork the next snippet's child now, so fork and set-up are paid before its snippet
+    arrives rather than after."""
     limits = cfg.limits
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "report", "job")}
     spec = child.ChildSpec(limits=limits, uid=cfg.snippet_uid,
@@ -284,8 +353,14 @@ def _vm_data_bytes() -> int:
     return 0
 
 
+def _number(value) -> float:
+    return float(value) if type(value) in (int, float) and value >= 0 else 0.0
+
+
 def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header: dict,
-            blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+            blobs: list[bytes], sigchld_fd: int) -> tuple[dict, list[bytes]]:
+    """One snippet: fresh scratch, hand-off to the waiting child, supervision, cleanup of
+    every process it started, classification, images. Returns the reply for the host."""
     limits = cfg.limits
     names = header.get("files", [])
     files = dict(zip(names, blobs[1:]))
@@ -296,16 +371,19 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
             write_message(job, {"env": _scratch_env(scratch), "workdir": scratch.workdir}, [blobs[0]])
     except OSError:
         pass  # the child is already gone; _supervise reports how it ended
-    outcome = _supervise(prepared.pid, prepared.reads, limits, start)
-    clean = _end_everything()
+    outcome = _supervise(prepared.pid, prepared.reads, limits, start, sigchld_fd)
+    _kill_all(signal.SIGKILL)  # everything it started; reaped after the answer is out
     report, report_blobs = _parse_report(outcome.report)
+    if outcome.stopped:
+        outcome.cpu_s = _number(report.get("cpu_s"))
+        outcome.maxrss_mb = _number(report.get("maxrss_mb"))
     result = _classify(outcome, report, limits)
     metas, payloads = _images(report, report_blobs, scratch, set(files), limits)
     result.update(
         stdout=outcome.stdout.text(), stderr=outcome.stderr.text(),
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
         duration_s=outcome.duration_s or time.monotonic() - start, cpu_s=outcome.cpu_s,
-        maxrss_mb=outcome.maxrss_mb, images=metas, clean=clean,
+        maxrss_mb=outcome.maxrss_mb, images=metas,
     )
     return result, payloads
 
@@ -316,6 +394,16 @@ def _make_scratch(cfg: SupervisorConfig) -> Scratch:
     return DirScratch({}, cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache, root=cfg.scratch_root)
 
 
+def _sigchld_wakeup() -> int:
+    """A pipe that becomes readable whenever a child changes state (stops, above all)."""
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.set_blocking(w, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    return r
+
+
 def main() -> None:
     cfg = SupervisorConfig.from_json(sys.argv[1])
     requests, replies = take_stdio()
@@ -324,6 +412,7 @@ def main() -> None:
     if cfg.isolation == "process":
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # daemonized grandchildren come back to us
     capture.install_import_hooks()
+    sigchld_fd = _sigchld_wakeup()
     scratch = _make_scratch(cfg)
     scratch.reset({})  # a writable MPLCONFIGDIR holding the pre-built font cache, for warm-up
     os.environ.update(_scratch_env(scratch))
@@ -340,11 +429,14 @@ def main() -> None:
                 header, blobs = read_message(requests, MAX_JOB_BYTES)
             except ProtocolError:
                 break  # the host closed the channel: we are done
-            result, payloads = run_job(cfg, scratch, prepared, header, blobs)
+            result, payloads = run_job(cfg, scratch, prepared, header, blobs, sigchld_fd)
             write_message(replies, result, payloads)
-            if cfg.mode == "cold" or not result["clean"]:
+            if cfg.mode == "cold":
                 break
+            # Fork the next child while the last one's teardown runs on another core.
             prepared = prefork(cfg)
+            if not _reap_leftovers(keep=prepared.pid):
+                break  # something would not die: exit, and the host starts a fresh jail
     finally:
         _end_everything()
         if isinstance(scratch, DirScratch):

@@ -111,7 +111,7 @@ def measure_jupyter(reps: int) -> dict[str, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--skip-jupyter", action="store_true")
     args = parser.parse_args()
     console = Console()

@@ -35,9 +35,22 @@ class Captured:
 
 
 CAPTURED: list[Captured] = []
+MAX_CAPTURE_BYTES = 32 * 1024 * 1024  # per image; the child sets both from its Limits
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+_captured_bytes = 0
 PLACEHOLDERS: list[str] = []  # files plotly's write_image left, relative to the working dir
 MAX_CAPTURES = 20  # the child sets this from its Limits
 JPEG_SUFFIXES = (".jpg", ".jpeg")
+
+
+def _keep(item: Captured) -> None:
+    """Keep a capture unless it is over the per-image or total byte budget: a report
+    over budget would be cut off, and a cut report is no report."""
+    global _captured_bytes
+    size = len(item.png if item.png is not None else (item.spec or "").encode())
+    if size <= MAX_CAPTURE_BYTES and _captured_bytes + size <= MAX_TOTAL_BYTES:
+        CAPTURED.append(item)
+        _captured_bytes += size
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -69,7 +82,7 @@ def capture_matplotlib() -> None:
             fig = plt.figure(num)
             buf = io.BytesIO()
             fig.savefig(buf, format="png")
-            CAPTURED.append(Captured("matplotlib", f"figure-{num}", png=buf.getvalue(), artists=count_artists(fig)))
+            _keep(Captured("matplotlib", f"figure-{num}", png=buf.getvalue(), artists=count_artists(fig)))
     finally:
         plt.close("all")
 
@@ -78,7 +91,7 @@ def _record_plotly(fig, how: str) -> None:
     import plotly.io as pio
 
     if len(CAPTURED) < MAX_CAPTURES:
-        CAPTURED.append(Captured("plotly", f"plotly-{how}-{len(CAPTURED) + 1}", spec=pio.to_json(fig, validate=False)))
+        _keep(Captured("plotly", f"plotly-{how}-{len(CAPTURED) + 1}", spec=pio.to_json(fig, validate=False)))
 
 
 def install_plotly_hooks(pio) -> None:
@@ -129,7 +142,7 @@ def capture_jpeg_files(max_bytes: int) -> None:
                 img.convert("RGB").save(out, format="PNG")
         except Exception:  # not really a JPEG, or a decompression bomb: not an image
             continue
-        CAPTURED.append(Captured("file", name, png=out.getvalue()))
+        _keep(Captured("file", name, png=out.getvalue()))
 
 
 def install_import_hooks() -> None:

@@ -97,7 +97,7 @@ def _run_code(code: bytes) -> tuple[int, BaseException | None]:
 
 def _report(report_fd: int, exit_code: int, exc: BaseException | None) -> None:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    header: dict = {"exit_code": exit_code, "images": [], "placeholders": capture.PLACEHOLDERS,
+    header: dict = {"exit_code": exit_code & 0xFF, "images": [], "placeholders": capture.PLACEHOLDERS,
                     "cpu_s": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
                     "maxrss_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024}
     if exc is not None:
@@ -148,12 +148,17 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
             drop_privileges(spec.uid)
         _set_limits(spec)
         capture.MAX_CAPTURES = spec.limits.max_images
+        capture.MAX_CAPTURE_BYTES = spec.limits.max_file_bytes
+        capture.MAX_TOTAL_BYTES = spec.limits.max_image_bytes
         # Same random streams in every mode and on every worker, for reproducible output.
         random.seed(0)
         when_imported("numpy.random", lambda np_random: np_random.seed(0))
         sys.argv = [SNIPPET_FILENAME]
         capture.install_import_hooks()
+        me = os.getpid()
         exit_code, exc = _run_code(code)
+        if os.getpid() != me:  # a plain os.fork() child that ran off the end of the snippet
+            os._exit(exit_code & 0xFF)
         try:
             capture.capture_matplotlib()
         except BaseException as capture_exc:  # e.g. a figure too large to render
@@ -169,9 +174,9 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
             except (OSError, ValueError):
                 pass
         _report(high_fd, exit_code, exc)
-        # Done: stop, and let the supervisor answer and kill us. Tearing down this large
-        # address space (~5 ms) then overlaps with its next work instead of delaying the
-        # answer. Our own code wrote the report, after the snippet's last line.
+        # Done: stop, and let the supervisor kill us. Tearing down this large address
+        # space (~5 ms) then overlaps with its forking of the next child instead of
+        # preceding it. Our own code wrote the report, after the snippet's last line.
         for fd in (0, 1, 2):
             try:
                 os.close(fd)

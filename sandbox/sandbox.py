@@ -184,8 +184,8 @@ class Sandbox:
                 return self._failed(snippet_id, "memory", "MemoryLimit",
                                     f"memory limit of {self.limits.memory_mb} MB exceeded")
             return self._failed(snippet_id, "sandbox_error", "SandboxError", str(exc))
-        if self.mode == "cold":
-            self._discard(worker)
+        if self.mode == "cold" or not reply.header.get("clean", False):
+            self._discard(worker)  # an unclean supervisor exits; the next snippet gets a fresh one
         return self._result(snippet_id, reply)
 
     def _worker_for_run(self) -> Worker:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import selectors
 import signal
@@ -136,9 +137,11 @@ def _report_complete(buf: bytearray) -> bool:
         return False
     try:
         blobs = json.loads(bytes(buf[4:4 + size])).get("blobs", [])
-        return len(buf) >= 4 + size + sum(int(b) for b in blobs)
-    except (ValueError, TypeError, AttributeError, RecursionError):
-        return False
+        if not isinstance(blobs, list) or not all(type(b) is int and b >= 0 for b in blobs):
+            return True  # complete, and malformed: parsing will drop it
+        return len(buf) >= 4 + size + sum(blobs)
+    except Exception:  # untrusted bytes: anything unparsable is a finished, useless report
+        return True
 
 
 def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigchld_fd: int) -> Outcome:
@@ -157,6 +160,13 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
     kill_at: float | None = None
     drain_until: float | None = None
     open_fds = set(fds.values())
+    report_overflow = False
+
+    def finished_and_stopped() -> bool:
+        """The child wrote its whole report and stopped itself (see child.run)."""
+        report_done = report_overflow or fds["report"] not in open_fds or _report_complete(report)
+        return report_done and bool(report) and _stopped(pid)
+
     while open_fds or (out.wait_status is None and not out.stopped):
         now = time.monotonic()
         if drain_until is not None and now >= drain_until:
@@ -173,11 +183,6 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
             name = key.data
             if name == "sigchld":
                 _drain(sigchld_fd)
-                if (not out.stopped and out.wait_status is None and _report_complete(report)
-                        and _stopped(pid)):
-                    out.stopped = True
-                    out.duration_s = time.monotonic() - start
-                    drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
                 continue
             if name == "exit":
                 sel.unregister(pidfd)
@@ -200,17 +205,26 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
             if name == "report":
                 if len(report) + len(data) <= report_cap:
                     report += data
+                else:
+                    report_overflow = True
                 continue
             streams[name].feed(data)
-            if streams[name].total > limits.output_flood_bytes and out.flooded is None and out.wait_status is None:
+            if (streams[name].total > limits.output_flood_bytes and out.flooded is None
+                    and out.wait_status is None and not out.stopped):
                 out.flooded = name
                 _kill_all(signal.SIGKILL)
+        # Checked after every wake-up, not only on SIGCHLD: the stop may come before or
+        # after the last report bytes are read, and a wake-up byte may already be spent.
+        if out.wait_status is None and not out.stopped and kill_at is None and finished_and_stopped():
+            out.stopped = True
+            out.duration_s = time.monotonic() - start
+            drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
     sel.close()
     _drain(sigchld_fd)
     os.close(pidfd)
     for fd in fds.values():
         os.close(fd)
-    out.report = bytes(report)
+    out.report = b"" if report_overflow else bytes(report)
     return out
 
 
@@ -223,7 +237,12 @@ def _drain(fd: int) -> None:
 
 
 def _stopped(pid: int) -> bool:
-    info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
+    """Peek (WNOWAIT: nothing is reaped) whether the child is stopped; an exited child
+    is left for the pidfd path."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
     return info is not None and info.si_code == os.CLD_STOPPED
 
 
@@ -252,7 +271,7 @@ def _classify(outcome: Outcome, report: dict, limits: Limits) -> dict:
     status = outcome.wait_status
     if outcome.stopped:  # it ran to the end of our own code: the exit code it reported
         code = report.get("exit_code")
-        res["exit_code"] = code if type(code) is int and 0 <= code <= 255 else 1
+        res["exit_code"] = code & 0xFF if type(code) is int else 1
     elif status is not None and os.WIFSIGNALED(status):
         res["signal"] = os.WTERMSIG(status)
     elif status is not None:
@@ -307,7 +326,8 @@ def _images(report: dict, blobs: list[bytes], scratch: Scratch, skip: set[str],
         budget -= len(blob)
     room = limits.max_images - len(payloads)
     reported = {m["name"] for m in metas if m["source"] == "file"}
-    placeholders = {p for p in report.get("placeholders", []) if isinstance(p, str)}
+    listed = report.get("placeholders")
+    placeholders = {p for p in listed if isinstance(p, str)} if isinstance(listed, list) else set()
     if room > 0:
         for name, data in collect_image_files(scratch.workdir, skip=skip | reported | placeholders,
                                               max_files=room, max_bytes=min(limits.max_file_bytes, budget)):
@@ -353,8 +373,13 @@ def _vm_data_bytes() -> int:
     return 0
 
 
-def _number(value) -> float:
-    return float(value) if type(value) in (int, float) and value >= 0 else 0.0
+def _number(value, ceiling: float) -> float:
+    """A measurement the child reported, as a finite number within what is possible."""
+    try:
+        number = float(value) if type(value) in (int, float) else 0.0
+    except OverflowError:
+        return 0.0
+    return min(max(number, 0.0), ceiling) if math.isfinite(number) else 0.0
 
 
 def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header: dict,
@@ -365,20 +390,24 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
     names = header.get("files", [])
     files = dict(zip(names, blobs[1:]))
     scratch.reset(files)
+    _drain(sigchld_fd)  # wake-ups from the last snippet's end are not this one's
     start = time.monotonic()
     try:
         with os.fdopen(prepared.job_w, "wb") as job:
             write_message(job, {"env": _scratch_env(scratch), "workdir": scratch.workdir}, [blobs[0]])
+        delivered = True
     except OSError:
-        pass  # the child is already gone; _supervise reports how it ended
+        delivered = False  # the waiting child died before it got the snippet
     outcome = _supervise(prepared.pid, prepared.reads, limits, start, sigchld_fd)
-    _kill_all(signal.SIGKILL)  # everything it started; reaped after the answer is out
-    report, report_blobs = _parse_report(outcome.report)
-    if outcome.stopped:
-        outcome.cpu_s = _number(report.get("cpu_s"))
-        outcome.maxrss_mb = _number(report.get("maxrss_mb"))
-    result = _classify(outcome, report, limits)
-    metas, payloads = _images(report, report_blobs, scratch, set(files), limits)
+    _kill_all(signal.SIGKILL)  # everything it started; reaped before the answer goes out
+    if not delivered:
+        return {"status": "sandbox_error", "error_type": "SandboxError",
+                "error_message": "the snippet's process died before it received the snippet",
+                "exit_code": None, "signal": None, "images": []}, []
+    try:
+        result, metas, payloads = _assess(outcome, outcome.report, scratch, set(files), limits)
+    except Exception:  # a report that breaks our parsing is treated as no report at all
+        result, metas, payloads = _assess(outcome, b"", scratch, set(files), limits)
     result.update(
         stdout=outcome.stdout.text(), stderr=outcome.stderr.text(),
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,
@@ -386,6 +415,16 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
         maxrss_mb=outcome.maxrss_mb, images=metas,
     )
     return result, payloads
+
+
+def _assess(outcome: Outcome, raw_report: bytes, scratch: Scratch, skip: set[str],
+            limits: Limits) -> tuple[dict, list[dict], list[bytes]]:
+    report, report_blobs = _parse_report(raw_report)
+    if outcome.stopped:
+        outcome.cpu_s = _number(report.get("cpu_s"), outcome.duration_s * 64)
+        outcome.maxrss_mb = _number(report.get("maxrss_mb"), 1 << 20)
+    metas, payloads = _images(report, report_blobs, scratch, skip, limits)
+    return _classify(outcome, report, limits), metas, payloads
 
 
 def _make_scratch(cfg: SupervisorConfig) -> Scratch:
@@ -430,12 +469,16 @@ def main() -> None:
             except ProtocolError:
                 break  # the host closed the channel: we are done
             result, payloads = run_job(cfg, scratch, prepared, header, blobs, sigchld_fd)
-            write_message(replies, result, payloads)
-            if cfg.mode == "cold":
-                break
-            # Fork the next child while the last one's teardown runs on another core.
-            prepared = prefork(cfg)
-            if not _reap_leftovers(keep=prepared.pid):
+            # Fork the next child while the last one's teardown runs on another core, and
+            # answer only once everything the snippet started is gone (so its memory is
+            # released before the host measures the next snippet).
+            try:
+                prepared = prefork(cfg) if cfg.mode == "warm" else None
+                clean = _reap_leftovers(keep=prepared.pid if prepared else None)
+            except OSError:  # could not fork (pids or memory exhausted): start afresh
+                prepared, clean = None, False
+            write_message(replies, result | {"clean": clean}, payloads)
+            if cfg.mode == "cold" or not clean:
                 break  # something would not die: exit, and the host starts a fresh jail
     finally:
         _end_everything()

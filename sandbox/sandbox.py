@@ -26,6 +26,7 @@ from . import jail_config as jc
 from .capture import png_size
 from .cgroups import ensure_parents
 from .limits import Limits
+from .privileges import fallback_uid
 from .render import PlotlyRenderer
 from .result import STATUSES, ExecutionResult, Image
 from .supervisor import SupervisorConfig
@@ -138,8 +139,7 @@ class Sandbox:
         if self.isolation == "nsjail":
             return SupervisorConfig(self.mode, "nsjail", self.limits, jc.JAIL_FONT_CACHE, jc.SNIPPET_UID,
                                     jc.SCRATCH_DIRS)
-        uid = 65534 if os.geteuid() == 0 else None
-        return SupervisorConfig(self.mode, "process", self.limits, font_cache, uid,
+        return SupervisorConfig(self.mode, "process", self.limits, font_cache, fallback_uid(),
                                 scratch_root=self._tmp.name, data_limit_mb=self.limits.memory_mb)
 
     def _start_worker(self) -> Worker:
@@ -148,7 +148,7 @@ class Sandbox:
             argv = jc.jailed_argv(self._config_path, self._font_cache, "supervisor", cfg)
             env = {"PATH": "/usr/bin:/bin"}
         else:
-            argv = [sys.executable, "-s", "-B", "-c", "from viscode.sandbox.supervisor import main; main()", cfg]
+            argv = jc.host_python_argv("supervisor", cfg)
             env = {k: v for k, v in jc.ENV_ALLOWLIST.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH")}
             env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
         try:

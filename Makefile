@@ -12,3 +12,4 @@ test: setup
 
 perf: setup
 	.venv/bin/python perf/sandbox_speed.py
+	.venv/bin/python perf/grid_speed.py

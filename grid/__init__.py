@@ -1,1 +1,1 @@
-"""grid stage (not built yet)."""
+"""The grid: harvest candidate snippets, run each once on a Dask cluster in warm sandboxes."""

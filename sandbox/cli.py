@@ -15,12 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from viscode.errors import UsageError
+
 from .result import STATUSES, ExecutionResult
 from .sandbox import Sandbox, cache_root, ensure_font_cache, nsjail_problem
-
-
-class UsageError(Exception):
-    """A mistake in what the user asked for: reported in one line, exit 2."""
 
 
 def add_parser(subparsers) -> None:

@@ -63,8 +63,10 @@ def test_bad_option_value(snippets):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
-def test_demo_runs_the_examples():
-    proc = viscode("demo")
+def test_demo_synthesizes_and_runs_the_grid(tmp_path):
+    proc = viscode("demo", "--count", "60", "--workdir", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr
-    assert "plotly_bar" in proc.stdout and "error_syntax" in proc.stdout
-    assert "ok=6, error=2" in proc.stderr
+    assert "grid results by status" in proc.stdout and "results:" in proc.stdout
+    manifest = json.loads((tmp_path / "demo" / "grid" / "manifest.json").read_text())
+    assert manifest["state"] == "complete" and manifest["rows_done"] == manifest["rows"] >= 55
+    assert manifest["status_counts"]["ok"] > manifest["status_counts"]["error"] > 0

@@ -10,6 +10,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from viscode import demo
+from viscode.errors import UsageError
+from viscode.grid import cli as grid_cli
+from viscode.grid.cluster import ClusterUnavailable
+from viscode.grid.job import GridError
 from viscode.sandbox import cli as sandbox_cli
 from viscode.sandbox.sandbox import SandboxError
 
@@ -19,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(sub)
     sandbox_cli.add_parser(sub)
+    grid_cli.add_harvest_parser(sub)
+    grid_cli.add_parser(sub)
     return parser
 
 
@@ -29,9 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, soft_wrap=True)
     try:
         return args.handler(args, Console(width=None if sys.stdout.isatty() else 140))
-    except (sandbox_cli.UsageError, ValueError) as exc:
+    except (UsageError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return 2
+    except (GridError, ClusterUnavailable) as exc:
+        err.print(f"[bold red]grid stopped:[/] {exc}")
+        return 3
     except SandboxError as exc:
         err.print(f"[bold red]sandbox unavailable:[/] {exc}")
         return 3

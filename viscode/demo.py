@@ -1,32 +1,38 @@
 """`viscode demo`: the main job on its embedded default.
 
-For now: the sandbox over the example snippets that ship with viscode (a mix of
-matplotlib, seaborn, pandas and plotly plots, plus typical failures), printed as a
-results table. Later stages grow this into the whole pipeline.
+Synthesizes a few hundred candidate plotting programs (some deliberately faulty),
+runs every one once through the grid on an embedded Dask cluster sized to this
+machine, and prints the grid's summary. Later stages extend it down the pipeline.
 """
 
 from __future__ import annotations
 
 import argparse
-from importlib import resources
+import shutil
 from pathlib import Path
 
-from viscode.sandbox import cli as sandbox_cli
+from rich.console import Console
 
-
-def example_snippets() -> list[Path]:
-    folder = resources.files("viscode.sandbox") / "examples"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".py"))
+from viscode.grid import cli as grid_cli
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the main job on the embedded example snippets")
-    parser.add_argument("--mode", choices=("warm", "cold"), default="warm")
-    parser.add_argument("--images-dir", type=Path, default=None, metavar="DIR")
+    parser = subparsers.add_parser("demo", help="synthesize candidates and run them on the embedded grid")
+    parser.add_argument("--workdir", type=Path, default=Path("demo-output"), metavar="DIR",
+                        help="where candidates/ and grid/ are written (replaced on every run)")
+    parser.add_argument("--count", type=int, default=300, help="how many programs to synthesize")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None, metavar="N")
     parser.set_defaults(handler=run_demo)
 
 
-def run_demo(args: argparse.Namespace, console) -> int:
-    ns = argparse.Namespace(files=example_snippets(), json=False, mode=args.mode, timeout=10.0, memory_mb=1024,
-                            images_dir=args.images_dir, data=[], isolation="auto")
-    return sandbox_cli.exec_command(ns, console)
+def run_demo(args: argparse.Namespace, console: Console) -> int:
+    candidates, grid = args.workdir / "candidates", args.workdir / "grid"
+    shutil.rmtree(grid, ignore_errors=True)
+    console.rule("1. synthesize candidates")
+    grid_cli.harvest_command(argparse.Namespace(sources=["synth"], output=str(candidates), count=args.count,
+                                                seed=args.seed, fault_rate=0.15, force=True), console)
+    console.rule("2. run them on the grid")
+    return grid_cli.run_command(argparse.Namespace(
+        inputs=[str(candidates)], output=str(grid), workers=args.workers, scheduler=None, chunk_size=None,
+        timeout=10.0, memory_mb=1024, mode="warm", max_code_kb=256, force=False), console)

@@ -1,0 +1,256 @@
+"""Grid input: find the input files, check them before any work starts, and cut them
+into chunks that workers read on their own.
+
+Everything a bad input can do wrong is found here, by the driver, in one pass, with
+a one-line error naming the file: a job either starts on clean input or not at all.
+The plan depends only on the input bytes and the chunk size, so rerunning the same
+command finds the same chunks (and the same shard names) and can resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import fsspec
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
+from viscode.sandbox.result import ExecutionResult
+
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+RESULT_COLUMNS = frozenset(ExecutionResult.__dataclass_fields__) - {"id"}
+MAX_CHUNK, MIN_CHUNK = 1000, 16
+
+
+class InputError(ValueError):
+    """The input cannot be run as given (named in the message); nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    url: str
+    format: str
+    rows: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Rows [start, stop) of one input file; `offset` is the byte offset of row `start`
+    in a JSONL file. `name` is the result shard this chunk becomes."""
+
+    name: str
+    url: str
+    format: str
+    start: int
+    stop: int
+    offset: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    files: list[InputFile]
+    chunks: list[Chunk]
+    chunk_size: int
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for f in self.files:
+            digest.update(f"{f.sha256} {f.rows}\n".encode())
+        return digest.hexdigest()
+
+
+def auto_chunk_size(rows: int) -> int:
+    """About 64 chunks for small jobs (so every worker gets work), at most 1000 rows
+    (a chunk of warm snippets then runs for a minute or less) for big ones."""
+    return max(MIN_CHUNK, min(MAX_CHUNK, -(-rows // 64)))
+
+
+def expand(inputs: list[str]) -> list[str]:
+    """Input paths or URLs; folders become the Parquet/JSONL files inside, sorted."""
+    files: list[str] = []
+    for spec in inputs:
+        fs, path = url_to_fs(spec)
+        if fs.isdir(path):
+            found = sorted(p for p in fs.find(path) if _format_of(p) and not PurePosixPath(p).name.startswith("."))
+            if not found:
+                raise InputError(f"{spec}: folder holds no .parquet or .jsonl files")
+            files.extend(fs.unstrip_protocol(p) if "://" in spec else str(Path(p).absolute()) for p in found)
+        elif fs.exists(path):
+            if not _format_of(path):
+                raise InputError(f"{spec}: not a .parquet or .jsonl file")
+            files.append(spec if "://" in spec else str(Path(spec).absolute()))
+        else:
+            raise InputError(f"{spec}: no such file or folder")
+    if len(set(files)) != len(files):
+        raise InputError("the same input file is given twice")
+    return files
+
+
+def _format_of(path: str) -> str | None:
+    return FORMATS.get(PurePosixPath(path).suffix.lower())
+
+
+def plan(inputs: list[str], chunk_size: int | None = None) -> Plan:
+    """Check every input file and cut the job into chunks (see the module docstring)."""
+    files, id_columns, jsonl_offsets = [], [], {}
+    for url in expand(inputs):
+        if _format_of(url) == "parquet":
+            info, ids = _check_parquet(url)
+        else:
+            info, ids, jsonl_offsets[url] = _check_jsonl(url)
+        files.append(info)
+        id_columns.append(ids)
+    total = sum(f.rows for f in files)
+    if total == 0:
+        raise InputError(f"{', '.join(inputs)}: no snippets in the input")
+    _check_unique_ids(files, id_columns)
+    size = chunk_size or auto_chunk_size(total)
+    if size < 1:
+        raise InputError(f"--chunk-size must be at least 1, got {size}")
+    chunks = []
+    for f in files:
+        stem = PurePosixPath(f.url).name.split(".")[0][:40]
+        offsets = jsonl_offsets.get(f.url)
+        for n, start in enumerate(range(0, f.rows, size)):
+            chunks.append(Chunk(f"{stem}-{f.sha256[:12]}-{n:06d}.parquet", f.url, f.format, start,
+                                min(start + size, f.rows), offsets[start] if offsets is not None else 0))
+    return Plan(files, chunks, size)
+
+
+def _sha256(url: str) -> str:
+    digest = hashlib.sha256()
+    with fsspec.open(url, "rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_columns(url: str, names: list[str]) -> None:
+    missing = [c for c in ("id", "code") if c not in names]
+    if missing:
+        raise InputError(f"{url}: missing column(s) {', '.join(missing)} (has: {', '.join(names) or 'none'})")
+    clash = sorted(RESULT_COLUMNS & set(names))
+    if clash:
+        raise InputError(f"{url}: column(s) {', '.join(clash)} clash with result fields; rename them")
+
+
+def _check_parquet(url: str) -> tuple[InputFile, pl.Series]:
+    try:
+        with fsspec.open(url, "rb") as f:
+            pf = pq.ParquetFile(f)
+            schema = pf.schema_arrow
+            _check_columns(url, schema.names)
+            for column, kinds in (("code", (pa.string(), pa.large_string())),
+                                  ("id", (pa.string(), pa.large_string(), pa.int64(), pa.int32()))):
+                if schema.field(column).type not in kinds:
+                    raise InputError(f"{url}: column {column!r} has type {schema.field(column).type}, "
+                                     f"must be {'string' if column == 'code' else 'string or integer'}")
+            ids = pl.from_arrow(pf.read(columns=["id"]).column("id")).cast(pl.String)
+            rows = pf.metadata.num_rows
+    except InputError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{url}: not a readable Parquet file ({_first_line(exc)})") from None
+    return InputFile(url, "parquet", rows, _sha256(url)), ids
+
+
+def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, array]:
+    """One streaming pass: validate each record and remember where each line starts."""
+    offsets, ids, columns = array("q"), [], set()
+    position = 0
+    with fsspec.open(url, "rb") as f:
+        for line_no, line in enumerate(f, 1):
+            start, position = position, position + len(line)
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise InputError(f"{url}:{line_no}: not valid JSON ({_first_line(exc)})") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{url}:{line_no}: a record must be a JSON object")
+            if not columns:
+                columns = set(record)
+                _check_columns(url, sorted(columns))
+            if not isinstance(record.get("code"), str):
+                raise InputError(f"{url}:{line_no}: 'code' must be a string, got "
+                                 f"{type(record.get('code')).__name__}")
+            if not isinstance(record.get("id"), (str, int)) or isinstance(record.get("id"), bool):
+                raise InputError(f"{url}:{line_no}: 'id' must be a string or integer")
+            offsets.append(start)
+            ids.append(str(record["id"]))
+    return InputFile(url, "jsonl", len(ids), _sha256(url)), pl.Series("id", ids, dtype=pl.String), offsets
+
+
+def _check_unique_ids(files: list[InputFile], id_columns: list[pl.Series]) -> None:
+    ids = pl.concat(id_columns) if id_columns else pl.Series("id", [], dtype=pl.String)
+    if ids.null_count():
+        owner = next(f.url for f, col in zip(files, id_columns) if col.null_count())
+        raise InputError(f"{owner}: {ids.null_count()} row(s) have no id")
+    dup = ids.filter(ids.is_duplicated()).unique(maintain_order=True)
+    if len(dup):
+        shown = ", ".join(repr(i) for i in dup.head(5).to_list())
+        more = f" and {len(dup) - 5} more" if len(dup) > 5 else ""
+        raise InputError(f"{len(dup)} id(s) appear more than once in the input: {shown}{more}; "
+                         "ids must be unique (harvest gives every distinct program one id)")
+
+
+def read_chunk(chunk: Chunk) -> pa.Table:
+    """The chunk's input rows; `id` as string. Raises InputError naming the file."""
+    try:
+        if chunk.format == "parquet":
+            table = _read_parquet_rows(chunk)
+        else:
+            with fsspec.open(chunk.url, "rb") as f:
+                f.seek(chunk.offset)
+                records = []
+                while len(records) < chunk.rows:
+                    line = f.readline()
+                    if not line:
+                        break
+                    if line.strip():
+                        records.append(json.loads(line))
+            table = pa.Table.from_pylist(records)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{chunk.url}: cannot read rows {chunk.start}-{chunk.stop} ({_first_line(exc)})") from None
+    if table.num_rows != chunk.rows:
+        raise InputError(f"{chunk.url}: expected {chunk.rows} rows at {chunk.start}, found {table.num_rows}; "
+                         "the file changed since the job started")
+    return table.set_column(table.schema.get_field_index("id"), "id", table.column("id").cast(pa.string()))
+
+
+def _read_parquet_rows(chunk: Chunk) -> pa.Table:
+    """Only the row groups that hold the chunk are read."""
+    with fsspec.open(chunk.url, "rb") as f:
+        pf = pq.ParquetFile(f)
+        groups, first, seen = [], None, 0
+        for g in range(pf.metadata.num_row_groups):
+            n = pf.metadata.row_group(g).num_rows
+            if seen + n > chunk.start and seen < chunk.stop:
+                groups.append(g)
+                first = seen if first is None else first
+            seen += n
+        if not groups:
+            return pf.schema_arrow.empty_table()
+        table = pf.read_row_groups(groups)
+    return table.slice(chunk.start - first, chunk.rows)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,246 @@
+"""The grid driver: plan the job, skip what is already committed, keep a bounded number
+of chunks in flight, retry chunks whose worker died, quarantine chunks that keep
+killing workers, and write the manifest.
+
+Resume comes from the output folder, never from Dask (a scheduler keeps no state
+across a crash): a shard that exists is finished, because shards are committed by an
+atomic link. The driver holds one small summary per chunk, never rows or futures for
+the whole job, so its memory does not grow with the number of snippets.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from distributed import Client, as_completed
+from viscode.sandbox.result import SCHEMA_VERSION
+
+from viscode.shards import remove_orphan_temps, write_json
+
+from .cluster import connect
+from .executor import IsolationRefused, SandboxPool, SandboxSettings, quarantine_chunk, run_chunk, shard_summary
+from .inputs import Chunk, InputError, Plan, plan
+
+MANIFEST_KIND = "grid-results"
+MAX_ATTEMPTS = 3
+
+
+class GridError(RuntimeError):
+    """The job cannot go on (named cause); finished shards stay and a rerun resumes."""
+
+
+class OutputConflict(ValueError):
+    """The output folder holds another job's results and --force was not given."""
+
+
+@dataclass
+class GridState:
+    """Live counters the driver updates as chunks finish (progress display, summary)."""
+
+    output: Path
+    rows_total: int = 0
+    chunks_total: int = 0
+    rows_done: int = 0
+    chunks_done: int = 0
+    chunks_resumed: int = 0
+    retries: int = 0
+    quarantined: list[str] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    dashboard: str | None = None
+    workers: int = 0
+    started: float = field(default_factory=time.monotonic)
+    rows_this_run: int = 0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.rows_this_run / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def job_identity(p: Plan, settings: SandboxSettings) -> dict:
+    """What makes two runs the same job: same input bytes, chunking and limits."""
+    return {"fingerprint": p.fingerprint, "chunk_size": p.chunk_size, "settings": asdict(settings),
+            "result_schema_version": SCHEMA_VERSION, "inputs": [asdict(f) for f in p.files]}
+
+
+def _claim_output(output: Path, identity: dict, force: bool) -> None:
+    """Resume our own job; refuse a folder holding another job's results unless forced."""
+    manifest_path, results = output / "manifest.json", output / "results"
+    previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    ours = previous is not None and previous.get("kind") == MANIFEST_KIND and previous.get("job") == identity
+    stale = (previous is not None and not ours) or (previous is None and any(results.glob("*.parquet")))
+    if stale and not force:
+        raise OutputConflict(f"{output}: holds results of a different job (other input, chunking or limits); "
+                        "pass --force to replace them, or choose another --output")
+    if stale:
+        for old in list(results.glob("*.parquet")) + [output / "progress.jsonl", manifest_path]:
+            old.unlink(missing_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
+    remove_orphan_temps(results)
+    remove_orphan_temps(output)
+
+
+def _lock(output: Path):
+    """One driver per output folder; the lock dies with the process, so kill -9 frees it."""
+    handle = open(output / ".driver.lock", "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        raise GridError(f"{output}: another driver is running this job ({handle.read().strip()})") from None
+    handle.truncate(0)
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+    handle.flush()
+    return handle
+
+
+def load_log(output: Path) -> dict[str, dict]:
+    entries = {}
+    log = output / "progress.jsonl"
+    if log.exists():
+        for line in log.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+                entries[entry["name"]] = entry
+            except (ValueError, KeyError):
+                continue  # a line torn by a crash: the shard itself is re-read below
+    return entries
+
+
+def _manifest(identity: dict, state: GridState, shards: list[dict], *, status: str, error: str | None = None) -> dict:
+    return {
+        "kind": MANIFEST_KIND, "schema_version": SCHEMA_VERSION, "state": status, "error": error,
+        "job": identity, "rows": state.rows_total, "chunks": state.chunks_total,
+        "rows_done": state.rows_done, "status_counts": dict(sorted(state.counts.items())),
+        "quarantined": state.quarantined, "retries": state.retries, "wall_s": round(state.elapsed, 3),
+        "rows_per_s": round(state.rate, 2), "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "shards": [{k: s[k] for k in ("name", "rows", "bytes", "sha256", "counts")} for s in shards],
+    }
+
+
+def run_grid(inputs: list[str], output: str | Path, *, settings: SandboxSettings | None = None,
+             chunk_size: int | None = None, scheduler: str | None = None, workers: int | None = None,
+             client: Client | None = None, force: bool = False, max_attempts: int = MAX_ATTEMPTS,
+             on_update: Callable[[GridState], None] | None = None) -> GridState:
+    """Run every input snippet once, writing `output/results/*.parquet` and
+    `output/manifest.json`. Returns the final counters. Raises InputError for bad
+    input (before anything is written) and GridError when the job cannot go on."""
+    output = Path(output).absolute()
+    settings = settings or SandboxSettings()
+    job_plan = plan(list(inputs), chunk_size)
+    identity = job_identity(job_plan, settings)
+    output.mkdir(parents=True, exist_ok=True)
+    lock = _lock(output)
+    try:
+        _claim_output(output, identity, force)
+        state = GridState(output, rows_total=job_plan.rows, chunks_total=len(job_plan.chunks))
+        results = output / "results"
+        committed = load_log(output)
+        shards, todo = [], []
+        for chunk in job_plan.chunks:
+            if (results / chunk.name).exists():
+                summary = committed.get(chunk.name) or shard_summary(results / chunk.name, resumed=True)
+                shards.append(summary)
+                state.chunks_resumed += 1
+                _count(state, summary)
+            else:
+                todo.append(chunk)
+        write_json(_manifest(identity, state, shards, status="running"), output / "manifest.json")
+        try:
+            if todo:
+                with _client(client, scheduler, workers) as c:
+                    _drive(c, todo, settings, state, shards, max_attempts, on_update)
+            elif on_update:
+                on_update(state)
+        except (GridError, InputError) as exc:
+            write_json(_manifest(identity, state, shards, status="failed", error=str(exc)), output / "manifest.json")
+            raise
+        shards.sort(key=lambda s: s["name"])
+        if state.rows_done != state.rows_total:
+            raise GridError(f"{output}: {state.rows_done} result rows for {state.rows_total} input rows")
+        write_json(_manifest(identity, state, shards, status="complete"), output / "manifest.json")
+        return state
+    finally:
+        lock.close()
+
+
+def _client(client: Client | None, scheduler: str | None, workers: int | None):
+    if client is not None:
+        return nullcontext(client)
+    return connect(scheduler, workers)
+
+
+def _count(state: GridState, summary: dict) -> None:
+    state.rows_done += summary["rows"]
+    state.chunks_done += 1
+    state.counts.update(summary["counts"])
+
+
+def _drive(client: Client, todo: list[Chunk], settings: SandboxSettings, state: GridState,
+           shards: list[dict], max_attempts: int, on_update) -> None:
+    """The bounded as_completed loop: at most ~2 chunks per worker thread in flight."""
+    client.register_plugin(SandboxPool(settings))
+    state.dashboard = client.dashboard_link
+    state.workers = len(client.nthreads())
+    in_flight = max(4, 2 * sum(client.nthreads().values()))
+    results_dir = str(state.output / "results")
+    attempts: Counter[str] = Counter()
+    pending = iter(todo)
+    log = open(state.output / "progress.jsonl", "a")  # noqa: SIM115 - appended to until the loop ends
+
+    def submit(chunk: Chunk):
+        key = f"viscode-chunk-{chunk.name.removesuffix('.parquet')}-a{attempts[chunk.name]}-{os.getpid()}"
+        future = client.submit(run_chunk, chunk, settings, results_dir, key=key, pure=False)
+        future.chunk = chunk
+        return future
+
+    def done(summary: dict) -> None:
+        shards.append(summary)
+        _count(state, summary)
+        state.rows_this_run += summary["rows"]
+        log.write(json.dumps(summary) + "\n")
+        log.flush()
+
+    queue = as_completed([submit(c) for _, c in zip(range(in_flight), pending)])
+    if on_update:
+        on_update(state)
+    try:
+        for future in queue:
+            chunk = future.chunk
+            try:
+                done(future.result())
+            except (IsolationRefused, InputError) as exc:
+                raise GridError(str(exc)) from None
+            except Exception as exc:  # noqa: BLE001 - worker death, lost connection: the chunk's fault only if it keeps happening
+                attempts[chunk.name] += 1
+                state.retries += 1
+                if attempts[chunk.name] < max_attempts:
+                    queue.add(submit(chunk))
+                    continue
+                reason = (f"chunk failed {attempts[chunk.name]} times, last: "
+                          f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                state.quarantined.append(chunk.name)
+                done(quarantine_chunk(chunk, results_dir, reason))
+            finally:
+                future.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+            if on_update:
+                state.workers = len(client.nthreads())
+                on_update(state)
+    finally:
+        queue.clear()
+        log.close()

@@ -1,0 +1,131 @@
+"""Grid speed against the bare sandbox, all measured in this one run on this machine.
+
+Paths, each over the same synthesized candidates (`harvest synth`, seed 1):
+  sandbox      one warm Sandbox in this process running the snippets one after another
+               (the sandbox's own per-snippet cost: the baseline)
+  grid 1 / 2   the grid on the embedded LocalCluster with 1 and 2 workers, warm mode
+  grid cold    the grid with 2 workers in cold mode (a new jail per snippet)
+Grid runs are timed end to end by the driver (planning, scheduling, reading chunks,
+sandboxes, writing and hashing shards, manifest) after one warm-up job on the same
+cluster, so they compare steady-state costs. The per-core cost is wall x workers / rows.
+
+Driver memory: the driver's peak RSS (scheduler included: the embedded cluster runs it
+in the driver process) for 10k and 100k trivial snippets, each in a fresh process.
+
+Usage: .venv/bin/python perf/grid_speed.py [--rows N] [--cold-rows N] [--memory-rows 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+from viscode.grid.cluster import connect
+from viscode.grid.executor import SandboxSettings
+from viscode.grid.job import run_grid
+from viscode.grid.synth import synthesize
+from viscode.sandbox import Sandbox
+
+
+def candidates(path: Path, rows: int, seed: int) -> Path:
+    table = pa.Table.from_pylist([{"id": r["id"], "code": r["code"]} for r in synthesize(rows, seed)])
+    pq.write_table(table, path)
+    return path
+
+
+def run_all(sb: Sandbox, path: Path) -> None:
+    table = pq.read_table(path)
+    for snippet_id, code in zip(table.column("id").to_pylist(), table.column("code").to_pylist()):
+        sb.run(code, snippet_id=snippet_id)
+
+
+def bare_sandbox(path: Path, warmup: Path) -> float:
+    """Seconds for the snippets run one by one in a sandbox warmed on the grid's warm-up set."""
+    with Sandbox("warm", isolation="nsjail") as sb:
+        run_all(sb, warmup)
+        started = time.perf_counter()
+        run_all(sb, path)
+        return time.perf_counter() - started
+
+
+def grid_seconds(path: Path, warmup: Path, workers: int, mode: str, work: Path) -> tuple[float, dict]:
+    settings = SandboxSettings(mode=mode)
+    with connect(workers=workers, dashboard_address=":0") as client:
+        run_grid([str(warmup)], work / f"warm-{workers}-{mode}", settings=settings, client=client)
+        started = time.perf_counter()
+        state = run_grid([str(path)], work / f"grid-{workers}-{mode}", settings=settings, client=client)
+        return time.perf_counter() - started, dict(state.counts)
+
+
+def driver_memory(rows: int) -> dict:
+    """Run in a fresh process: peak RSS of a driver running `rows` trivial snippets."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "trivial.parquet"
+        pq.write_table(pa.table({"id": [f"t{i:07d}" for i in range(rows)], "code": [f"x = {i}" for i in range(rows)]}),
+                       src)
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        state = run_grid([str(src)], Path(tmp) / "out", workers=2)
+        return {"rows": rows, "seconds": time.perf_counter() - started, "chunks": state.chunks_total,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "start_mb": base / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=400)
+    parser.add_argument("--cold-rows", type=int, default=60)
+    parser.add_argument("--memory-rows", default="10000,100000")
+    parser.add_argument("--driver-memory", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.driver_memory:
+        print(json.dumps(driver_memory(args.driver_memory)))
+        return
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        src, cold_src = candidates(work / "c.parquet", args.rows, 1), candidates(work / "cold.parquet", args.cold_rows, 1)
+        warmup = candidates(work / "warmup.parquet", 32, 2)
+        base = bare_sandbox(src, warmup)
+        rows = [("sandbox, 1 process", 1, args.rows, base, None)]
+        for workers in (1, 2):
+            wall, counts = grid_seconds(src, warmup, workers, "warm", work)
+            rows.append((f"grid warm, {workers} worker(s)", workers, args.rows, wall, counts))
+        wall, counts = grid_seconds(cold_src, warmup, 2, "cold", work)
+        rows.append(("grid cold, 2 workers", 2, args.cold_rows, wall, counts))
+    per_core_base = base / args.rows
+    table = Table(title=f"grid vs bare sandbox ({args.rows} synthesized snippets; cold: {args.cold_rows})")
+    for col in ("path", "snippets/s", "ms per snippet per core", "ratio to sandbox", "statuses"):
+        table.add_column(col, justify="left" if col in ("path", "statuses") else "right")
+    for name, workers, n, wall, counts in rows:
+        per_core = wall * workers / n
+        table.add_row(name, f"{n / wall:.1f}", f"{1000 * per_core:.1f}", f"{per_core / per_core_base:.2f}x",
+                      " ".join(f"{k}={v}" for k, v in sorted((counts or {}).items())))
+    console.print(table)
+    console.print(f"scaling 1 -> 2 workers: {rows[1][3] / rows[2][3]:.2f}x")
+
+    memory = Table(title="driver peak memory (trivial snippets, embedded cluster with 2 workers)")
+    for col in ("snippets", "chunks", "wall s", "peak RSS MB", "ratio to first"):
+        memory.add_column(col, justify="right")
+    results = []
+    for n in (int(x) for x in args.memory_rows.split(",")):
+        child = subprocess.run([sys.executable, __file__, "--driver-memory", str(n)], capture_output=True, text=True,
+                               check=True)
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    for r in results:
+        memory.add_row(f"{r['rows']:,}", str(r["chunks"]), f"{r['seconds']:.0f}", f"{r['peak_mb']:.0f}",
+                       f"{r['peak_mb'] / results[0]['peak_mb']:.2f}x")
+    console.print(memory)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Grid input checks and the worker's own decisions, without a cluster: every bad input
+is refused before any work with one line naming the file; the isolation self-test
+refuses a sandbox that leaks."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from viscode.grid.executor import IsolationRefused, run_snippets, self_test
+from viscode.grid.inputs import InputError, auto_chunk_size, plan, read_chunk
+from viscode.sandbox import Sandbox
+
+from .grid_helpers import write_jsonl_input, write_parquet_input
+
+
+def test_plan_is_deterministic_and_chunks_cover_every_row(tmp_path):
+    a = write_parquet_input(tmp_path / "a.parquet", 50, row_group_size=7)
+    b = write_jsonl_input(tmp_path / "b.jsonl", 23)
+    first, second = plan([str(tmp_path)], 10), plan([str(a), str(b)], 10)
+    assert first == second and first.rows == 73
+    assert [c.rows for c in first.chunks] == [10] * 5 + [10, 10, 3]
+    ids = [i for c in first.chunks for i in read_chunk(c).column("id").to_pylist()]
+    assert ids == [f"s{i}" for i in range(50)] + [f"j{i}" for i in range(23)]
+    assert len({c.name for c in first.chunks}) == len(first.chunks)
+    by_url = plan([f"file://{a}"], 10)
+    assert by_url.fingerprint != first.fingerprint and read_chunk(by_url.chunks[1]).column("id")[0].as_py() == "s10"
+    assert auto_chunk_size(300) == 16 and auto_chunk_size(10_000) == 157 and auto_chunk_size(10**7) == 1000
+
+
+def test_missing_columns(tmp_path):
+    pq.write_table(pa.table({"id": ["a"], "content": ["x"]}), tmp_path / "in.parquet")
+    with pytest.raises(InputError, match=r"in.parquet: missing column\(s\) code \(has: id, content\)"):
+        plan([str(tmp_path / "in.parquet")])
+
+
+def test_duplicate_ids_are_refused_and_named(tmp_path):
+    write_parquet_input(tmp_path / "a.parquet", 5)
+    write_parquet_input(tmp_path / "b.parquet", 5, start=3)
+    with pytest.raises(InputError, match=r"2 id\(s\) appear more than once in the input: 's3', 's4'"):
+        plan([str(tmp_path)])
+
+
+def test_empty_input(tmp_path):
+    write_parquet_input(tmp_path / "a.parquet", 0)
+    with pytest.raises(InputError, match="no snippets in the input"):
+        plan([str(tmp_path / "a.parquet")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="folder holds no .parquet or .jsonl files"):
+        plan([str(tmp_path / "empty")])
+
+
+def test_corrupt_and_truncated_parquet_are_named(tmp_path):
+    src = write_parquet_input(tmp_path / "good.parquet", 20)
+    data = src.read_bytes()
+    (tmp_path / "truncated.parquet").write_bytes(data[: len(data) // 2])
+    (tmp_path / "garbage.parquet").write_bytes(b"not parquet at all" * 10)
+    for name in ("truncated.parquet", "garbage.parquet"):
+        with pytest.raises(InputError, match=rf"{name}: not a readable Parquet file"):
+            plan([str(tmp_path / name)])
+
+
+def test_non_string_code(tmp_path):
+    pq.write_table(pa.table({"id": ["a", "b"], "code": [1, 2]}), tmp_path / "in.parquet")
+    with pytest.raises(InputError, match="column 'code' has type int64, must be string"):
+        plan([str(tmp_path / "in.parquet")])
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "a", "code": "x=1"}) + "\n"
+                                       + json.dumps({"id": "b", "code": ["x"]}) + "\n")
+    with pytest.raises(InputError, match=r"in.jsonl:2: 'code' must be a string, got list"):
+        plan([str(tmp_path / "in.jsonl")])
+
+
+def test_bad_jsonl_lines_and_paths(tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "code": "x=1"}\n{"id": "b", "code": \n')
+    with pytest.raises(InputError, match=r"in.jsonl:2: not valid JSON"):
+        plan([str(tmp_path / "in.jsonl")])
+    with pytest.raises(InputError, match="nope.parquet: no such file or folder"):
+        plan([str(tmp_path / "nope.parquet")])
+    (tmp_path / "in.csv").write_text("id,code\n")
+    with pytest.raises(InputError, match=r"in.csv: not a .parquet or .jsonl file"):
+        plan([str(tmp_path / "in.csv")])
+
+
+def test_column_clashing_with_result_fields(tmp_path):
+    pq.write_table(pa.table({"id": ["a"], "code": ["x=1"], "status": ["new"]}), tmp_path / "in.parquet")
+    with pytest.raises(InputError, match="status clash with result fields"):
+        plan([str(tmp_path / "in.parquet")])
+
+
+def test_changed_input_is_detected_when_read(tmp_path):
+    src = write_parquet_input(tmp_path / "in.parquet", 20)
+    chunks = plan([str(src)], 8).chunks
+    write_parquet_input(src, 10)
+    with pytest.raises(InputError, match="expected 4 rows at 16, found 0; the file changed since the job started"):
+        read_chunk(chunks[2])
+
+
+def test_huge_and_null_code_are_results_not_runs(warm):
+    results = run_snippets(warm, ["big", "none", "fine"], ["x = 1\n" * 100, None, "print('ok')"], max_code_bytes=100)
+    assert [(r.id, r.status, r.error_type) for r in results] == [
+        ("big", "error", "CodeTooLarge"), ("none", "error", "NoCode"), ("fine", "ok", None)]
+    assert "600 bytes is over the 100-byte cap" in results[0].error_message
+
+
+def test_self_test_passes_in_the_jail_and_refuses_leaks(warm, tmp_path):
+    self_test(warm, ("127.0.0.1", 9), [str(tmp_path), "/root", "/etc/shadow"])
+    with pytest.raises(IsolationRefused, match="snippet sees /usr"):
+        self_test(warm, ("127.0.0.1", 9), ["/usr"])
+
+
+def test_self_test_refuses_an_unjailed_sandbox():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with Sandbox("warm", isolation="process", timeout_s=5) as sb:
+            with pytest.raises(IsolationRefused, match="reaches the scheduler"):
+                self_test(sb, listener.getsockname(), [])

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from viscode.sandbox.result import STATUSES
@@ -72,7 +73,7 @@ def harvest_command(args: argparse.Namespace, console: Console) -> int:
                       f"{manifest['seconds']:.1f} s; skipped: {skipped or 'none'}")
     libraries = ", ".join(f"{k}={v:,}" for k, v in manifest["libraries"].items())
     console.print(f"libraries: {libraries or '-'}")
-    console.print(f"{len(manifest['shards'])} shard(s) and manifest.json in {output}")
+    console.print(f"{len(manifest['shards'])} shard(s) and manifest.json in {output}", markup=False)
     return 0
 
 
@@ -105,9 +106,9 @@ def add_parser(subparsers) -> None:
 
 def _settings(args: argparse.Namespace) -> SandboxSettings:
     for flag, value in (("--timeout", args.timeout), ("--memory-mb", args.memory_mb),
-                        ("--max-code-kb", args.max_code_kb), ("--workers", args.workers or 1),
-                        ("--chunk-size", args.chunk_size or 1)):
-        if value <= 0:
+                        ("--max-code-kb", args.max_code_kb), ("--workers", args.workers),
+                        ("--chunk-size", args.chunk_size)):
+        if value is not None and value <= 0:
             raise UsageError(f"{flag} must be positive, got {value}")
     return SandboxSettings(args.mode, args.timeout, args.memory_mb, args.max_code_kb * 1024)
 
@@ -127,7 +128,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     def update(state: GridState) -> None:
         nonlocal task
         if task is None:
-            err.print(f"dashboard: {state.dashboard or '-'}   workers: {state.workers}   output: {state.output}")
+            err.print(f"dashboard: {state.dashboard or '-'}   workers: {state.workers}   output: {state.output}", markup=False)
             task = progress.add_task("grid", total=state.rows_total, chunks="", rate="", statuses="")
             progress.start()
         progress.update(task, completed=state.rows_done, chunks=f"{state.chunks_done}/{state.chunks_total} chunks",
@@ -143,7 +144,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     console.print(f"{state.rows_done} rows in {state.chunks_total} chunks{resumed}, {state.retries} retries, "
                   f"{len(state.quarantined)} quarantined; {state.rows_this_run} run now in {state.elapsed:.1f} s "
                   f"({state.rate:,.1f} rows/s on {state.workers} workers)")
-    console.print(f"results: {state.output / 'results'}   manifest: {state.output / 'manifest.json'}")
+    console.print(f"results: {state.output / 'results'}   manifest: {state.output / 'manifest.json'}", markup=False)
     return 0
 
 
@@ -167,11 +168,11 @@ def status_command(args: argparse.Namespace, console: Console) -> int:
         line += f", {st.rows_per_s:,.1f} rows/s"
     if st.driver:
         line += f"; driver: {st.driver}"
-    console.print(line)
+    console.print(line, markup=False)
     if st.quarantined:
         console.print(f"quarantined chunks: {', '.join(st.quarantined)}")
     if st.error:
-        console.print(f"[red]stopped by:[/] {st.error}")
+        console.print(f"[red]stopped by:[/] {escape(st.error)}")
     return 0
 
 

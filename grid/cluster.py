@@ -14,11 +14,9 @@ from distributed import Client, LocalCluster
 
 CONNECT_TIMEOUT_S = 10
 
-# The grid owns retries (grid.job): a dead worker fails its tasks at once instead of
-# Dask silently re-running them and blaming innocent chunks queued beside them.
-GRID_DASK_CONFIG = {
-    "distributed.scheduler.allowed-failures": 0,
-}
+# The grid owns retries (grid.job): a dead worker fails its task at once instead of Dask
+# re-running it behind the grid's back.
+GRID_DASK_CONFIG = {"distributed.scheduler.allowed-failures": 0}
 
 
 class ClusterUnavailable(RuntimeError):

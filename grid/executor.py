@@ -138,7 +138,8 @@ class SandboxPool(WorkerPlugin):
 
 def run_snippets(sb: Sandbox, ids: list[str], codes: list[str | None], max_code_bytes: int) -> list[ExecutionResult]:
     """One result per row, in order. Rows the grid can judge without running (no code,
-    code over the size cap) get an `error` result and never reach the sandbox."""
+    code over the size cap) get an `error` result and never reach the sandbox; a
+    `sandbox_error` is the infrastructure's failure, so that snippet gets one more try."""
     results = []
     for snippet_id, code in zip(ids, codes):
         size = len(code.encode("utf-8", "surrogatepass")) if code is not None else 0
@@ -148,7 +149,10 @@ def run_snippets(sb: Sandbox, ids: list[str], codes: list[str | None], max_code_
             results.append(failed(snippet_id, "CodeTooLarge",
                                   f"code of {size} bytes is over the {max_code_bytes}-byte cap per snippet"))
         else:
-            results.append(sb.run(code, snippet_id=snippet_id))
+            result = sb.run(code, snippet_id=snippet_id)
+            if result.status == "sandbox_error":  # our side failed, not the snippet: once more, fresh supervisor
+                result = sb.run(code, snippet_id=snippet_id)
+            results.append(result)
     return results
 
 
@@ -184,4 +188,4 @@ def quarantine_chunk(chunk: Chunk, results_dir: str, reason: str) -> dict:
         results = [failed(i, "ChunkQuarantined", reason, status="sandbox_error")
                    for i in inputs.column("id").to_pylist()]
         write_parquet(results_table(inputs, results), final, row_group_size=IMAGE_ROW_GROUP, exclusive=True)
-    return shard_summary(final, worker=f"driver pid {os.getpid()}")
+    return {**shard_summary(final, worker=f"driver pid {os.getpid()}"), "quarantined": True}

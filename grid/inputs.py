@@ -25,6 +25,7 @@ from viscode.sandbox.result import ExecutionResult
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 RESULT_COLUMNS = frozenset(ExecutionResult.__dataclass_fields__) - {"id"}
 MAX_CHUNK, MIN_CHUNK = 1000, 16
+OFFSET_STRIDE = 16  # JSONL: one byte offset kept per this many records
 
 
 class InputError(ValueError):
@@ -41,8 +42,9 @@ class InputFile:
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Rows [start, stop) of one input file; `offset` is the byte offset of row `start`
-    in a JSONL file. `name` is the result shard this chunk becomes."""
+    """Rows [start, stop) of one input file; `name` is the result shard it becomes.
+    JSONL chunks start reading at byte `offset` and skip `skip` records from there, and
+    carry the file's column types so every chunk of a file gets one schema."""
 
     name: str
     url: str
@@ -50,6 +52,8 @@ class Chunk:
     start: int
     stop: int
     offset: int = 0
+    skip: int = 0
+    columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def rows(self) -> int:
@@ -68,10 +72,14 @@ class Plan:
 
     @property
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for f in self.files:
-            digest.update(f"{f.sha256} {f.rows}\n".encode())
-        return digest.hexdigest()
+        return _fingerprint(self.files)
+
+
+def _fingerprint(files: list[InputFile]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f.sha256} {f.rows}\n".encode())
+    return digest.hexdigest()
 
 
 def auto_chunk_size(rows: int) -> int:
@@ -105,14 +113,19 @@ def _format_of(path: str) -> str | None:
     return FORMATS.get(PurePosixPath(path).suffix.lower())
 
 
-def plan(inputs: list[str], chunk_size: int | None = None) -> Plan:
-    """Check every input file and cut the job into chunks (see the module docstring)."""
-    files, id_columns, jsonl_offsets = [], [], {}
+def plan(inputs: list[str], chunk_size: int | None = None, job_key: str = "") -> Plan:
+    """Check every input file and cut the job into chunks (see the module docstring).
+    Shard names carry a tag of the input, chunk size and `job_key` (the limits), so a
+    late attempt of a replaced job can never land under a name of the current one."""
+    files, id_columns, layouts = [], [], {}
     for url in expand(inputs):
-        if _format_of(url) == "parquet":
-            info, ids = _check_parquet(url)
-        else:
-            info, ids, jsonl_offsets[url] = _check_jsonl(url)
+        try:
+            if _format_of(url) == "parquet":
+                info, ids = _check_parquet(url)
+            else:
+                info, ids, layouts[url] = _check_jsonl(url)
+        except OSError as exc:
+            raise InputError(f"{url}: cannot read ({_first_line(exc)})") from None
         files.append(info)
         id_columns.append(ids)
     total = sum(f.rows for f in files)
@@ -122,13 +135,15 @@ def plan(inputs: list[str], chunk_size: int | None = None) -> Plan:
     size = chunk_size or auto_chunk_size(total)
     if size < 1:
         raise InputError(f"--chunk-size must be at least 1, got {size}")
+    tag = hashlib.sha256(f"{_fingerprint(files)}|{size}|{job_key}".encode()).hexdigest()[:8]
     chunks = []
     for f in files:
         stem = PurePosixPath(f.url).name.split(".")[0][:40]
-        offsets = jsonl_offsets.get(f.url)
+        offsets, columns = layouts.get(f.url, (None, ()))
         for n, start in enumerate(range(0, f.rows, size)):
-            chunks.append(Chunk(f"{stem}-{f.sha256[:12]}-{n:06d}.parquet", f.url, f.format, start,
-                                min(start + size, f.rows), offsets[start] if offsets is not None else 0))
+            offset, skip = (offsets[start // OFFSET_STRIDE], start % OFFSET_STRIDE) if offsets is not None else (0, 0)
+            chunks.append(Chunk(f"{stem}-{f.sha256[:8]}-{tag}-{n:06d}.parquet", f.url, f.format, start,
+                                min(start + size, f.rows), offset, skip, columns))
     return Plan(files, chunks, size)
 
 
@@ -155,46 +170,88 @@ def _check_parquet(url: str) -> tuple[InputFile, pl.Series]:
             pf = pq.ParquetFile(f)
             schema = pf.schema_arrow
             _check_columns(url, schema.names)
-            for column, kinds in (("code", (pa.string(), pa.large_string())),
-                                  ("id", (pa.string(), pa.large_string(), pa.int64(), pa.int32()))):
-                if schema.field(column).type not in kinds:
-                    raise InputError(f"{url}: column {column!r} has type {schema.field(column).type}, "
-                                     f"must be {'string' if column == 'code' else 'string or integer'}")
+            for column, allowed, wanted in (("code", _is_text, "string"), ("id", _is_id, "string or integer")):
+                if not allowed(schema.field(column).type):
+                    raise InputError(f"{url}: column {column!r} has type {schema.field(column).type}, must be {wanted}")
             ids = pl.from_arrow(pf.read(columns=["id"]).column("id")).cast(pl.String)
             rows = pf.metadata.num_rows
     except InputError:
         raise
+    except PermissionError as exc:
+        raise InputError(f"{url}: cannot read ({_first_line(exc)})") from None
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{url}: not a readable Parquet file ({_first_line(exc)})") from None
     return InputFile(url, "parquet", rows, _sha256(url)), ids
 
 
-def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, array]:
-    """One streaming pass: validate each record and remember where each line starts."""
-    offsets, ids, columns = array("q"), [], set()
-    position = 0
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _is_id(t: pa.DataType) -> bool:
+    return _is_text(t) or pa.types.is_integer(t)
+
+
+def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, tuple[array, tuple[tuple[str, str], ...]]]:
+    """One streaming pass: validate each record, note every key's value types, and
+    remember where every OFFSET_STRIDE-th record starts."""
+    offsets, id_batches, ids, kinds = array("q"), [], [], {}
+    position = rows = 0
     with fsspec.open(url, "rb") as f:
         for line_no, line in enumerate(f, 1):
             start, position = position, position + len(line)
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{url}:{line_no}: not valid JSON ({_first_line(exc)})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{url}:{line_no}: a record must be a JSON object")
-            if not columns:
-                columns = set(record)
-                _check_columns(url, sorted(columns))
-            if not isinstance(record.get("code"), str):
-                raise InputError(f"{url}:{line_no}: 'code' must be a string, got "
-                                 f"{type(record.get('code')).__name__}")
-            if not isinstance(record.get("id"), (str, int)) or isinstance(record.get("id"), bool):
-                raise InputError(f"{url}:{line_no}: 'id' must be a string or integer")
-            offsets.append(start)
+            record = _record(url, line_no, line)
+            for key, value in record.items():
+                if value is not None:
+                    kinds.setdefault(key, set()).add(type(value).__name__)
+                elif key not in kinds:
+                    kinds[key] = set()
+            if rows % OFFSET_STRIDE == 0:
+                offsets.append(start)
+            rows += 1
             ids.append(str(record["id"]))
-    return InputFile(url, "jsonl", len(ids), _sha256(url)), pl.Series("id", ids, dtype=pl.String), offsets
+            if len(ids) >= 100_000:
+                id_batches.append(pl.Series("id", ids, dtype=pl.String))
+                ids = []
+    id_batches.append(pl.Series("id", ids, dtype=pl.String))
+    columns = tuple((key, _jsonl_type(key, types)) for key, types in kinds.items())
+    return InputFile(url, "jsonl", rows, _sha256(url)), pl.concat(id_batches), (offsets, columns)
+
+
+def _record(url: str, line_no: int, line: bytes) -> dict:
+    where = f"{url}:{line_no}"
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"{where}: not valid JSON ({_first_line(exc)})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: a record must be a JSON object")
+    _check_columns(where, sorted(record))
+    if not isinstance(record["code"], str):
+        raise InputError(f"{where}: 'code' must be a string, got {type(record['code']).__name__}")
+    if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):
+        raise InputError(f"{where}: 'id' must be a string or integer")
+    if b"\\ud" in line.lower():  # only a \uXXXX escape can make a lone surrogate
+        try:
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"{where}: holds a lone surrogate (\\ud800-\\udfff), which is not valid text") from None
+    return record
+
+
+def _jsonl_type(key: str, types: set[str]) -> str:
+    """One Arrow type per JSONL key for the whole file; mixed or nested values become JSON text."""
+    if key in ("id", "code") or types <= {"str"}:
+        return "string"
+    if types <= {"int"}:
+        return "int64"
+    if types <= {"int", "float"}:
+        return "float64"
+    if types == {"bool"}:
+        return "bool"
+    return "json"
 
 
 def _check_unique_ids(files: list[InputFile], id_columns: list[pl.Series]) -> None:
@@ -216,22 +273,35 @@ def read_chunk(chunk: Chunk) -> pa.Table:
         if chunk.format == "parquet":
             table = _read_parquet_rows(chunk)
         else:
-            with fsspec.open(chunk.url, "rb") as f:
-                f.seek(chunk.offset)
-                records = []
-                while len(records) < chunk.rows:
-                    line = f.readline()
-                    if not line:
-                        break
-                    if line.strip():
-                        records.append(json.loads(line))
-            table = pa.Table.from_pylist(records)
+            table = _read_jsonl_rows(chunk)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{chunk.url}: cannot read rows {chunk.start}-{chunk.stop} ({_first_line(exc)})") from None
     if table.num_rows != chunk.rows:
         raise InputError(f"{chunk.url}: expected {chunk.rows} rows at {chunk.start}, found {table.num_rows}; "
                          "the file changed since the job started")
     return table.set_column(table.schema.get_field_index("id"), "id", table.column("id").cast(pa.string()))
+
+
+def _read_jsonl_rows(chunk: Chunk) -> pa.Table:
+    records, skip = [], chunk.skip
+    with fsspec.open(chunk.url, "rb") as f:
+        f.seek(chunk.offset)
+        while len(records) < chunk.rows and (line := f.readline()):
+            if not line.strip():
+                continue
+            if skip:
+                skip -= 1
+                continue
+            records.append(json.loads(line))
+    arrays = {}
+    for key, kind in chunk.columns:
+        values = [r.get(key) for r in records]
+        if key == "id":
+            values = [str(v) for v in values]
+        elif kind == "json":
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        arrays[key] = pa.array(values, pa.string() if kind == "json" else pa.type_for_alias(kind))
+    return pa.table(arrays)
 
 
 def _read_parquet_rows(chunk: Chunk) -> pa.Table:

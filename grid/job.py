@@ -21,17 +21,21 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from distributed import Client, as_completed
+from distributed import Client, KilledWorker, wait
+from distributed.client import FuturesCancelledError
+from distributed.comm.core import CommClosedError
 from viscode.sandbox.result import SCHEMA_VERSION
 
 from viscode.shards import remove_orphan_temps, write_json
 
-from .cluster import connect
+from .cluster import ClusterUnavailable, connect
 from .executor import IsolationRefused, SandboxPool, SandboxSettings, quarantine_chunk, run_chunk, shard_summary
 from .inputs import Chunk, InputError, Plan, plan
 
 MANIFEST_KIND = "grid-results"
 MAX_ATTEMPTS = 3
+POLL_S = 5.0  # how often the driver checks its scheduler connection while waiting
+WORKER_WAIT_S = 120
 
 
 class GridError(RuntimeError):
@@ -78,7 +82,10 @@ def job_identity(p: Plan, settings: SandboxSettings) -> dict:
 def _claim_output(output: Path, identity: dict, force: bool) -> None:
     """Resume our own job; refuse a folder holding another job's results unless forced."""
     manifest_path, results = output / "manifest.json", output / "results"
-    previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    try:
+        previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    except ValueError as exc:
+        raise OutputConflict(f"{manifest_path}: unreadable manifest ({exc}); pass --force to replace it") from None
     ours = previous is not None and previous.get("kind") == MANIFEST_KIND and previous.get("job") == identity
     stale = (previous is not None and not ours) or (previous is None and any(results.glob("*.parquet")))
     if stale and not force:
@@ -139,10 +146,13 @@ def run_grid(inputs: list[str], output: str | Path, *, settings: SandboxSettings
     input (before anything is written) and GridError when the job cannot go on."""
     output = Path(output).absolute()
     settings = settings or SandboxSettings()
-    job_plan = plan(list(inputs), chunk_size)
+    job_plan = plan(list(inputs), chunk_size, job_key=json.dumps(asdict(settings), sort_keys=True))
     identity = job_identity(job_plan, settings)
-    output.mkdir(parents=True, exist_ok=True)
-    lock = _lock(output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        lock = _lock(output)
+    except OSError as exc:
+        raise GridError(f"{output}: cannot write the output folder ({exc.strerror or exc})") from None
     try:
         _claim_output(output, identity, force)
         state = GridState(output, rows_total=job_plan.rows, chunks_total=len(job_plan.chunks))
@@ -164,9 +174,13 @@ def run_grid(inputs: list[str], output: str | Path, *, settings: SandboxSettings
                     _drive(c, todo, settings, state, shards, max_attempts, on_update)
             elif on_update:
                 on_update(state)
-        except (GridError, InputError) as exc:
+        except (GridError, InputError, ClusterUnavailable) as exc:
             write_json(_manifest(identity, state, shards, status="failed", error=str(exc)), output / "manifest.json")
             raise
+        planned = {c.name for c in job_plan.chunks}
+        for stray in results.glob("*.parquet"):  # a late attempt of a job this one replaced (--force)
+            if stray.name not in planned:
+                stray.unlink()
         shards.sort(key=lambda s: s["name"])
         if state.rows_done != state.rows_total:
             raise GridError(f"{output}: {state.rows_done} result rows for {state.rows_total} input rows")
@@ -186,61 +200,100 @@ def _count(state: GridState, summary: dict) -> None:
     state.rows_done += summary["rows"]
     state.chunks_done += 1
     state.counts.update(summary["counts"])
+    if summary.get("quarantined"):
+        state.quarantined.append(summary["name"])
+
+
+def _is_worker_loss(exc: BaseException) -> bool:
+    """Only a dead worker is a reason to retry a chunk; anything else is a real error."""
+    return isinstance(exc, (KilledWorker, CommClosedError))
 
 
 def _drive(client: Client, todo: list[Chunk], settings: SandboxSettings, state: GridState,
            shards: list[dict], max_attempts: int, on_update) -> None:
-    """The bounded as_completed loop: at most ~2 chunks per worker thread in flight."""
+    """One chunk in flight per worker thread, topped up as results return: a worker never
+    holds a queued chunk, so when it dies only the chunk it was running is charged."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except TimeoutError:
+        raise ClusterUnavailable(f"no worker joined the cluster within {WORKER_WAIT_S} s") from None
     client.register_plugin(SandboxPool(settings))
     state.dashboard = client.dashboard_link
-    state.workers = len(client.nthreads())
-    in_flight = max(4, 2 * sum(client.nthreads().values()))
-    results_dir = str(state.output / "results")
+    results_dir = state.output / "results"
     attempts: Counter[str] = Counter()
     pending = iter(todo)
-    log = open(state.output / "progress.jsonl", "a")  # noqa: SIM115 - appended to until the loop ends
+    in_flight: set = set()
 
-    def submit(chunk: Chunk):
+    def submit(chunk: Chunk) -> None:
         key = f"viscode-chunk-{chunk.name.removesuffix('.parquet')}-a{attempts[chunk.name]}-{os.getpid()}"
-        future = client.submit(run_chunk, chunk, settings, results_dir, key=key, pure=False)
+        future = client.submit(run_chunk, chunk, settings, str(results_dir), key=key, pure=False)
         future.chunk = chunk
-        return future
+        in_flight.add(future)
 
-    def done(summary: dict) -> None:
-        shards.append(summary)
-        _count(state, summary)
-        state.rows_this_run += summary["rows"]
-        log.write(json.dumps(summary) + "\n")
-        log.flush()
+    def top_up() -> None:
+        nthreads = client.nthreads()
+        state.workers = len(nthreads)
+        while len(in_flight) < max(1, sum(nthreads.values())) and (chunk := next(pending, None)):
+            submit(chunk)
 
-    queue = as_completed([submit(c) for _, c in zip(range(in_flight), pending)])
-    if on_update:
-        on_update(state)
-    try:
-        for future in queue:
-            chunk = future.chunk
+    with open(state.output / "progress.jsonl", "a") as log:
+        def done(summary: dict) -> None:
+            if not (results_dir / summary["name"]).exists():
+                raise GridError(f"{summary['worker']} committed {summary['name']} but the driver cannot see it in "
+                                f"{results_dir}: the output must be on storage shared by every worker")
+            shards.append(summary)
+            _count(state, summary)
+            state.rows_this_run += summary["rows"]
+            log.write(json.dumps(summary) + "\n")
+            log.flush()
+
+        top_up()
+        if on_update:
+            on_update(state)
+        while in_flight:
             try:
-                done(future.result())
-            except (IsolationRefused, InputError) as exc:
-                raise GridError(str(exc)) from None
-            except Exception as exc:  # noqa: BLE001 - worker death, lost connection: the chunk's fault only if it keeps happening
-                attempts[chunk.name] += 1
-                state.retries += 1
-                if attempts[chunk.name] < max_attempts:
-                    queue.add(submit(chunk))
-                    continue
-                reason = (f"chunk failed {attempts[chunk.name]} times, last: "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-                state.quarantined.append(chunk.name)
-                done(quarantine_chunk(chunk, results_dir, reason))
-            finally:
-                future.release()
-            nxt = next(pending, None)
-            if nxt is not None:
-                queue.add(submit(nxt))
+                finished, _ = wait(list(in_flight), timeout=POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                finished = set()
+            except FuturesCancelledError as exc:  # e.g. the scheduler connection was lost
+                raise GridError(f"the cluster cancelled chunks ({_first_line(exc)}); "
+                                "rerun the same command to resume") from None
+            if client.status not in ("running", "connecting"):
+                raise GridError(f"lost the connection to the scheduler (client {client.status}); "
+                                "rerun the same command to resume")
+            for future in finished:
+                in_flight.discard(future)
+                _finish(future, done, submit, attempts, state, max_attempts, results_dir)
+            top_up()
             if on_update:
-                state.workers = len(client.nthreads())
                 on_update(state)
+
+
+def _finish(future, done, submit, attempts: Counter, state: GridState, max_attempts: int, results_dir: Path) -> None:
+    chunk = future.chunk
+    try:
+        if future.status == "finished":
+            done(future.result())
+            return
+        exc = future.exception() if future.status == "error" else None
     finally:
-        queue.clear()
-        log.close()
+        future.release()
+    if exc is None or isinstance(exc, (IsolationRefused, InputError)):
+        raise GridError(str(exc) if exc else f"chunk {chunk.name} was cancelled by the cluster; rerun to resume")
+    if not _is_worker_loss(exc):
+        raise GridError(f"chunk {chunk.name} failed on a worker: {type(exc).__name__}: {_first_line(exc)}")
+    attempts[chunk.name] += 1
+    state.retries += 1
+    if attempts[chunk.name] < max_attempts:
+        submit(chunk)
+        return
+    reason = f"its worker died {attempts[chunk.name]} times (last: {type(exc).__name__}: {_first_line(exc)})"
+    try:
+        done(quarantine_chunk(chunk, str(results_dir), reason))
+    except OSError as err:
+        raise GridError(f"cannot write the quarantined shard {chunk.name}: {err}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

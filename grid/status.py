@@ -67,6 +67,7 @@ def job_status(output: str | Path) -> JobStatus:
     for name in on_disk & set(logged):
         status.counts.update(logged[name]["counts"])
     status.rows_done = sum(logged[n]["rows"] for n in on_disk & set(logged))
+    status.quarantined = sorted(n for n in on_disk & set(logged) if logged[n].get("quarantined"))
     status.rows_per_s = None
     if status.state == "running" and driver is None:
         status.state = "interrupted"

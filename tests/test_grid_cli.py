@@ -99,24 +99,59 @@ def test_harvest_and_synth_commands(tmp_path):
     assert proc.returncode == 2 and "--count" in one_line_error(proc)
 
 
-def test_existing_cluster_with_viscode_workers(tmp_path):
-    """`dask scheduler` + `viscode grid worker ADDRESS`, then `grid run --scheduler`."""
-    src = write_parquet_input(tmp_path / "in.parquet", 12)
+def start_cluster(tmp_path: Path, nworkers: int = 1) -> tuple[str, list[subprocess.Popen]]:
+    """`dask scheduler` + `viscode grid worker ADDRESS`, each in its own process group."""
     scheduler_file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0",
                                "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    address = json.loads(scheduler_file.read_text())["address"]
+    procs.append(subprocess.Popen([*VISCODE, "grid", "worker", address, "--nworkers", str(nworkers)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    return address, procs
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_existing_cluster_with_viscode_workers(tmp_path):
+    src = write_parquet_input(tmp_path / "in.parquet", 12)
+    address, procs = start_cluster(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
-        procs.append(subprocess.Popen([*VISCODE, "grid", "worker", address, "--nworkers", "1"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         proc = viscode("grid", "run", str(src), "--output", str(tmp_path / "out"), "--scheduler", address)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "12 rows in 1 chunks" in proc.stdout
         assert sorted(result_ids(tmp_path / "out")) == sorted(f"s{i}" for i in range(12))
     finally:
-        for p in procs:
-            os.killpg(p.pid, signal.SIGKILL)
+        stop(procs)
+
+
+def test_losing_the_scheduler_stops_the_driver_and_a_rerun_resumes(tmp_path):
+    src = write_parquet_input(tmp_path / "in.parquet", 40, slow=range(40))
+    out = tmp_path / "out"
+    address, procs = start_cluster(tmp_path)
+    try:
+        driver = subprocess.Popen([*VISCODE, "grid", "run", str(src), "--output", str(out), "--chunk-size", "4",
+                                   "--scheduler", address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not list((out / "results").glob("*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(procs[0].pid, signal.SIGKILL)
+        lost = time.monotonic()
+        _, stderr = driver.communicate(timeout=90)
+        assert driver.returncode == 3 and time.monotonic() - lost < 60, stderr
+        assert "scheduler" in stderr or "cancelled" in stderr, stderr
+        assert json.loads((out / "manifest.json").read_text())["state"] == "failed"
+    finally:
+        stop(procs)
+    rerun = viscode("grid", "run", str(src), "--output", str(out), "--chunk-size", "4", "--workers", "2")
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert sorted(result_ids(out)) == sorted(f"s{i}" for i in range(40))

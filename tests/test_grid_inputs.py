@@ -118,3 +118,34 @@ def test_self_test_refuses_an_unjailed_sandbox():
         with Sandbox("warm", isolation="process", timeout_s=5) as sb:
             with pytest.raises(IsolationRefused, match="reaches the scheduler"):
                 self_test(sb, listener.getsockname(), [])
+
+
+def test_jsonl_records_that_vary_get_one_schema_per_file(tmp_path):
+    records = [{"id": 1, "code": "x = 1"}, {"id": "b", "code": "x = 2", "stars": 3},
+               {"id": "c", "code": "x = 3", "stars": 2.5, "tags": ["a"]}, {"id": "d", "code": "x = 4", "tags": {"k": 1}}]
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    chunks = plan([str(tmp_path / "in.jsonl")], 2).chunks
+    first, second = read_chunk(chunks[0]), read_chunk(chunks[1])
+    assert first.schema == second.schema
+    assert first.column_names == ["id", "code", "stars", "tags"]
+    assert first.column("id").to_pylist() == ["1", "b"] and first.column("stars").to_pylist() == [None, 3.0]
+    assert second.column("tags").to_pylist() == ['["a"]', '{"k": 1}']
+
+
+def test_jsonl_clash_or_surrogate_in_a_later_record_is_refused(tmp_path):
+    lines = [json.dumps({"id": "a", "code": "x = 1"}), json.dumps({"id": "b", "code": "x = 2", "status": "new"})]
+    (tmp_path / "clash.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"clash.jsonl:2: column\(s\) status clash with result fields"):
+        plan([str(tmp_path / "clash.jsonl")])
+    (tmp_path / "bad.jsonl").write_text(lines[0] + '\n{"id": "b", "code": "print(\'\\ud800\')"}\n')
+    with pytest.raises(InputError, match="bad.jsonl:2: holds a lone surrogate"):
+        plan([str(tmp_path / "bad.jsonl")])
+
+
+def test_jsonl_chunks_start_anywhere(tmp_path):
+    write_jsonl_input(tmp_path / "in.jsonl", 53)
+    text = (tmp_path / "in.jsonl").read_text().replace("\n", "\r\n\n", 5)  # CRLF and blank lines early on
+    (tmp_path / "in.jsonl").write_text(text.rstrip("\n"))  # and no newline at the end
+    for size in (1, 7, 16, 17, 53):
+        chunks = plan([str(tmp_path / "in.jsonl")], size).chunks
+        assert [i for c in chunks for i in read_chunk(c).column("id").to_pylist()] == [f"j{i}" for i in range(53)]

@@ -8,6 +8,7 @@ import sys
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from viscode import demo
 from viscode.errors import UsageError
@@ -36,13 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args, Console(width=None if sys.stdout.isatty() else 140))
     except (UsageError, ValueError) as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 2
     except (GridError, ClusterUnavailable) as exc:
-        err.print(f"[bold red]grid stopped:[/] {exc}")
+        err.print(f"[bold red]grid stopped:[/] {escape(str(exc))}")
         return 3
     except SandboxError as exc:
-        err.print(f"[bold red]sandbox unavailable:[/] {exc}")
+        err.print(f"[bold red]sandbox unavailable:[/] {escape(str(exc))}")
         return 3
     except KeyboardInterrupt:
         err.print("interrupted")

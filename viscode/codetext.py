@@ -39,6 +39,9 @@ def normalize(code: str) -> str:
 
 
 def _canonical_string(literal: str) -> str:
+    quote = literal[0]
+    if quote in "'\"" and literal[1:2] != quote and "\\" not in literal:  # plain 'x' or "x": its text is the value
+        return repr(literal[1:-1])
     try:
         value = ast.literal_eval(literal)
     except (ValueError, SyntaxError):

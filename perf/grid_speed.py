@@ -90,7 +90,7 @@ def main() -> None:
     if args.driver_memory:
         print(json.dumps(driver_memory(args.driver_memory)))
         return
-    console = Console()
+    console = Console(width=140)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         src, cold_src = candidates(work / "c.parquet", args.rows, 1), candidates(work / "cold.parquet", args.cold_rows, 1)

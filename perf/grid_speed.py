@@ -12,16 +12,22 @@ cluster, so they compare steady-state costs. The per-core cost is wall x workers
 Driver memory: the driver's peak RSS (scheduler included: the embedded cluster runs it
 in the driver process) for 10k and 100k trivial snippets, each in a fresh process.
 
-Usage: .venv/bin/python perf/grid_speed.py [--rows N] [--cold-rows N] [--memory-rows 10000,100000]
+Candidate sources: `harvest synth` on every CPU against one process, and `harvest` of a tar.gz
+and of a Parquet dump against just reading and decoding the same items.
+
+Usage: .venv/bin/python perf/grid_speed.py [--part all|candidates|grid|memory] [--rows N]
+       [--cold-rows N] [--memory-rows 10000,100000]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import resource
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -32,8 +38,9 @@ from rich.console import Console
 from rich.table import Table
 from viscode.grid.cluster import connect
 from viscode.grid.executor import SandboxSettings
+from viscode.grid.harvest import harvest
 from viscode.grid.job import run_grid
-from viscode.grid.synth import synthesize
+from viscode.grid.synth import synthesize, write_synth
 from viscode.sandbox import Sandbox
 
 
@@ -85,12 +92,72 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--cold-rows", type=int, default=60)
     parser.add_argument("--memory-rows", default="10000,100000")
+    parser.add_argument("--part", choices=("all", "candidates", "grid", "memory"), default="all")
     parser.add_argument("--driver-memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.driver_memory:
         print(json.dumps(driver_memory(args.driver_memory)))
         return
     console = Console(width=140)
+    if args.part in ("all", "candidates"):
+        candidates_table(console)
+    if args.part in ("all", "grid"):
+        grid_table(args, console)
+    if args.part in ("all", "memory"):
+        memory_table(args, console)
+
+
+def candidates_table(console: Console, programs: int = 50_000) -> None:
+    """Candidate sources against their floors: synth on every CPU vs one process; harvest
+    vs just reading the same archive members / Parquet column."""
+    table = Table(title=f"candidate sources ({programs:,} synthesized programs)")
+    for col in ("path", "items/s", "floor", "floor items/s", "ratio to floor"):
+        table.add_column(col, justify="left" if col in ("path", "floor") else "right")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        started = time.perf_counter()
+        sum(1 for _ in synthesize(programs, 9))
+        one = time.perf_counter() - started
+        started = time.perf_counter()
+        write_synth(work / "synth", programs, 9)
+        every = time.perf_counter() - started
+        table.add_row("harvest synth (all CPUs, shards)", f"{programs / every:,.0f}", "synthesize() in one process",
+                      f"{programs / one:,.0f}", f"{one / every:.2f}x faster")
+        codes = [c for shard in sorted((work / "synth").glob("*.parquet"))
+                 for c in pq.read_table(shard, columns=["code"]).column("code").to_pylist()]
+        archive = work / "code.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            for i, code in enumerate(codes):
+                data = code.encode()
+                info = tarfile.TarInfo(f"repo/{i:06d}.py")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        pq.write_table(pa.table({"content": codes}), work / "dump.parquet")
+        for name, source, floor in (("harvest tar.gz of .py files", archive, _read_tar),
+                                    ("harvest Parquet dump", work / "dump.parquet", _read_parquet_column)):
+            started = time.perf_counter()
+            floor(source)
+            base = time.perf_counter() - started
+            started = time.perf_counter()
+            harvest([str(source)], work / f"out-{source.stem}")
+            took = time.perf_counter() - started
+            table.add_row(name, f"{programs / took:,.0f}", "read and decode only", f"{programs / base:,.0f}",
+                          f"{took / base:.1f}x slower")
+    console.print(table)
+
+
+def _read_tar(path: Path) -> None:
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar:
+            tar.extractfile(member).read().decode()
+
+
+def _read_parquet_column(path: Path) -> None:
+    for batch in pq.ParquetFile(path).iter_batches(columns=["content"]):
+        batch.column(0).to_pylist()
+
+
+def grid_table(args: argparse.Namespace, console: Console) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         src, cold_src = candidates(work / "c.parquet", args.rows, 1), candidates(work / "cold.parquet", args.cold_rows, 1)
@@ -113,6 +180,8 @@ def main() -> None:
     console.print(table)
     console.print(f"scaling 1 -> 2 workers: {rows[1][3] / rows[2][3]:.2f}x")
 
+
+def memory_table(args: argparse.Namespace, console: Console) -> None:
     memory = Table(title="driver peak memory (trivial snippets, embedded cluster with 2 workers)")
     for col in ("snippets", "chunks", "wall s", "peak RSS MB", "ratio to first"):
         memory.add_column(col, justify="right")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -119,6 +120,9 @@ def _statuses(counts) -> str:
 
 def run_command(args: argparse.Namespace, console: Console) -> int:
     settings = _settings(args)
+    # the driver reports every failure itself, in one line; Dask's own tracebacks are noise here
+    for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     err = Console(stderr=True)
     progress = Progress(TextColumn("[bold]grid"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                         TextColumn("{task.fields[chunks]}"), TextColumn("{task.fields[rate]}"),

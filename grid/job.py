@@ -211,87 +211,101 @@ def _is_worker_loss(exc: BaseException) -> bool:
 
 def _drive(client: Client, todo: list[Chunk], settings: SandboxSettings, state: GridState,
            shards: list[dict], max_attempts: int, on_update) -> None:
-    """One chunk in flight per worker thread, topped up as results return: a worker never
-    holds a queued chunk, so when it dies only the chunk it was running is charged."""
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_S)
     except TimeoutError:
         raise ClusterUnavailable(f"no worker joined the cluster within {WORKER_WAIT_S} s") from None
     client.register_plugin(SandboxPool(settings))
     state.dashboard = client.dashboard_link
-    results_dir = state.output / "results"
-    attempts: Counter[str] = Counter()
-    pending = iter(todo)
-    in_flight: set = set()
-
-    def submit(chunk: Chunk) -> None:
-        key = f"viscode-chunk-{chunk.name.removesuffix('.parquet')}-a{attempts[chunk.name]}-{os.getpid()}"
-        future = client.submit(run_chunk, chunk, settings, str(results_dir), key=key, pure=False)
-        future.chunk = chunk
-        in_flight.add(future)
-
-    def top_up() -> None:
-        nthreads = client.nthreads()
-        state.workers = len(nthreads)
-        while len(in_flight) < max(1, sum(nthreads.values())) and (chunk := next(pending, None)):
-            submit(chunk)
-
     with open(state.output / "progress.jsonl", "a") as log:
-        def done(summary: dict) -> None:
-            if not (results_dir / summary["name"]).exists():
-                raise GridError(f"{summary['worker']} committed {summary['name']} but the driver cannot see it in "
-                                f"{results_dir}: the output must be on storage shared by every worker")
-            shards.append(summary)
-            _count(state, summary)
-            state.rows_this_run += summary["rows"]
-            log.write(json.dumps(summary) + "\n")
-            log.flush()
+        try:
+            _Driver(client, todo, settings, state, shards, max_attempts, on_update, log).run()
+        except CommClosedError as exc:  # the driver's own link to the cluster broke mid-call
+            raise GridError(f"lost the connection to the cluster ({_first_line(exc)}); "
+                            "rerun the same command to resume") from None
 
-        top_up()
-        if on_update:
-            on_update(state)
-        while in_flight:
+
+class _Driver:
+    """One chunk in flight per worker thread, topped up as results return: a worker never
+    holds a queued chunk, so when it dies only the chunk it was running is charged."""
+
+    def __init__(self, client: Client, todo: list[Chunk], settings: SandboxSettings, state: GridState,
+                 shards: list[dict], max_attempts: int, on_update, log) -> None:
+        self.client, self.settings, self.state, self.shards = client, settings, state, shards
+        self.max_attempts, self.on_update, self.log = max_attempts, on_update, log
+        self.pending = iter(todo)
+        self.in_flight: set = set()
+        self.attempts: Counter[str] = Counter()
+        self.results_dir = state.output / "results"
+
+    def run(self) -> None:
+        self.top_up()
+        while self.in_flight:
             try:
-                finished, _ = wait(list(in_flight), timeout=POLL_S, return_when="FIRST_COMPLETED")
+                finished, _ = wait(list(self.in_flight), timeout=POLL_S, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 finished = set()
             except FuturesCancelledError as exc:  # e.g. the scheduler connection was lost
                 raise GridError(f"the cluster cancelled chunks ({_first_line(exc)}); "
                                 "rerun the same command to resume") from None
-            if client.status not in ("running", "connecting"):
-                raise GridError(f"lost the connection to the scheduler (client {client.status}); "
+            if self.client.status not in ("running", "connecting"):
+                raise GridError(f"lost the connection to the scheduler (client {self.client.status}); "
                                 "rerun the same command to resume")
             for future in finished:
-                in_flight.discard(future)
-                _finish(future, done, submit, attempts, state, max_attempts, results_dir)
-            top_up()
-            if on_update:
-                on_update(state)
+                self.in_flight.discard(future)
+                self.finish(future)
+            self.top_up()
 
+    def submit(self, chunk: Chunk) -> None:
+        key = f"viscode-chunk-{chunk.name.removesuffix('.parquet')}-a{self.attempts[chunk.name]}-{os.getpid()}"
+        future = self.client.submit(run_chunk, chunk, self.settings, str(self.results_dir), key=key, pure=False)
+        future.chunk = chunk
+        self.in_flight.add(future)
 
-def _finish(future, done, submit, attempts: Counter, state: GridState, max_attempts: int, results_dir: Path) -> None:
-    chunk = future.chunk
-    try:
-        if future.status == "finished":
-            done(future.result())
+    def top_up(self) -> None:
+        """Also picks up workers that joined since the last call."""
+        nthreads = self.client.nthreads()
+        self.state.workers = len(nthreads)
+        while len(self.in_flight) < max(1, sum(nthreads.values())) and (chunk := next(self.pending, None)):
+            self.submit(chunk)
+        if self.on_update:
+            self.on_update(self.state)
+
+    def done(self, summary: dict) -> None:
+        if not (self.results_dir / summary["name"]).exists():
+            raise GridError(f"{summary['worker']} committed {summary['name']} but the driver cannot see it in "
+                            f"{self.results_dir}: the output must be on storage shared by every worker")
+        self.shards.append(summary)
+        _count(self.state, summary)
+        self.state.rows_this_run += summary["rows"]
+        self.log.write(json.dumps(summary) + "\n")
+        self.log.flush()
+
+    def finish(self, future) -> None:
+        """Record a finished chunk; retry it if its worker died; quarantine it after
+        max_attempts; stop the job on any other failure."""
+        chunk = future.chunk
+        try:
+            if future.status == "finished":
+                self.done(future.result())
+                return
+            exc = future.exception() if future.status == "error" else None
+        finally:
+            future.release()
+        if exc is None or isinstance(exc, (IsolationRefused, InputError)):
+            raise GridError(str(exc) if exc else f"chunk {chunk.name} was cancelled by the cluster; rerun to resume")
+        if not _is_worker_loss(exc):
+            raise GridError(f"chunk {chunk.name} failed on a worker: {type(exc).__name__}: {_first_line(exc)}")
+        self.attempts[chunk.name] += 1
+        self.state.retries += 1
+        if self.attempts[chunk.name] < self.max_attempts:
+            self.submit(chunk)
             return
-        exc = future.exception() if future.status == "error" else None
-    finally:
-        future.release()
-    if exc is None or isinstance(exc, (IsolationRefused, InputError)):
-        raise GridError(str(exc) if exc else f"chunk {chunk.name} was cancelled by the cluster; rerun to resume")
-    if not _is_worker_loss(exc):
-        raise GridError(f"chunk {chunk.name} failed on a worker: {type(exc).__name__}: {_first_line(exc)}")
-    attempts[chunk.name] += 1
-    state.retries += 1
-    if attempts[chunk.name] < max_attempts:
-        submit(chunk)
-        return
-    reason = f"its worker died {attempts[chunk.name]} times (last: {type(exc).__name__}: {_first_line(exc)})"
-    try:
-        done(quarantine_chunk(chunk, str(results_dir), reason))
-    except OSError as err:
-        raise GridError(f"cannot write the quarantined shard {chunk.name}: {err}") from None
+        reason = f"its worker died {self.attempts[chunk.name]} times (last: {type(exc).__name__}: {_first_line(exc)})"
+        try:
+            self.done(quarantine_chunk(chunk, str(self.results_dir), reason))
+        except OSError as err:
+            raise GridError(f"cannot write the quarantined shard {chunk.name}: {err}") from None
 
 
 def _first_line(exc: BaseException) -> str:

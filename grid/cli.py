@@ -123,7 +123,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     # the driver reports every failure itself, in one line; Dask's own tracebacks are noise here
     for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     progress = Progress(TextColumn("[bold]grid"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                         TextColumn("{task.fields[chunks]}"), TextColumn("{task.fields[rate]}"),
                         TextColumn("{task.fields[statuses]}"), TimeElapsedColumn(), console=err)

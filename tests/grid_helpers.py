@@ -34,8 +34,7 @@ def write_parquet_input(path: Path, n: int, *, prefix: str = "s", start: int = 0
 
 def write_jsonl_input(path: Path, n: int, *, prefix: str = "j") -> Path:
     with open(path, "w") as f:
-        for i in range(n):
-            f.write(json.dumps({"id": f"{prefix}{i}", "code": snippet(i), "repo": f"r{i % 3}"}) + "\n")
+        f.writelines(json.dumps({"id": f"{prefix}{i}", "code": snippet(i), "repo": f"r{i % 3}"}) + "\n" for i in range(n))
     return path
 
 

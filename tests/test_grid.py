@@ -15,6 +15,7 @@ from viscode.grid.cluster import connect
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import OutputConflict, run_grid
 from viscode.grid.status import job_status
+
 from viscode.shards import verify
 
 from .grid_helpers import committed, logged_names, result_ids, write_jsonl_input, write_parquet_input
@@ -67,7 +68,7 @@ def test_runs_every_row_once_with_inputs_carried(client, tmp_path):
     assert image["png"][:8] == b"\x89PNG\r\n\x1a\n" and image["width"] > 0 and image["artists"] == 1
     failing = table.slice(4, 1).to_pylist()[0]
     assert failing["status"] == "error" and failing["error_type"] == "IndexError" and "snippet.py" in failing["traceback"]
-    jsonl_shard = [s["name"] for s in manifest["shards"] if s["name"].startswith("b-")][0]
+    jsonl_shard = next(s["name"] for s in manifest["shards"] if s["name"].startswith("b-"))
     assert pq.read_table(out / "results" / jsonl_shard).column("repo").to_pylist()[:3] == ["r0", "r1", "r2"]
     assert not list(out.rglob(".tmp-*"))
     st = job_status(out)

@@ -20,7 +20,7 @@ VISCODE = [sys.executable, "-m", "viscode.cli"]
 
 
 def viscode(*args: str, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*VISCODE, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return subprocess.run([*VISCODE, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False)
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:

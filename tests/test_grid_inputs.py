@@ -115,9 +115,9 @@ def test_self_test_refuses_an_unjailed_sandbox():
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        with Sandbox("warm", isolation="process", timeout_s=5) as sb:
-            with pytest.raises(IsolationRefused, match="reaches the scheduler"):
-                self_test(sb, listener.getsockname(), [])
+        with Sandbox("warm", isolation="process", timeout_s=5) as sb, \
+                pytest.raises(IsolationRefused, match="reaches the scheduler"):
+            self_test(sb, listener.getsockname(), [])
 
 
 def test_jsonl_records_that_vary_get_one_schema_per_file(tmp_path):

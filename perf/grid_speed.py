@@ -1,8 +1,8 @@
 """Grid speed against the bare sandbox, all measured in this one run on this machine.
 
 Paths, each over the same synthesized candidates (`harvest synth`, seed 1):
-  sandbox      one warm Sandbox in this process running the snippets one after another
-               (the sandbox's own per-snippet cost: the baseline)
+  bare x1/x2   one or two warm Sandboxes (threads of this process) running the snippets,
+               dealt out round-robin (the sandbox's own per-snippet cost: the baselines)
   grid 1 / 2   the grid on the embedded LocalCluster with 1 and 2 workers, warm mode
   grid cold    the grid with 2 workers in cold mode (a new jail per snippet)
 Grid runs are timed end to end by the driver (planning, scheduling, reading chunks,
@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,19 +51,40 @@ def candidates(path: Path, rows: int, seed: int) -> Path:
     return path
 
 
-def run_all(sb: Sandbox, path: Path) -> None:
-    table = pq.read_table(path)
-    for snippet_id, code in zip(table.column("id").to_pylist(), table.column("code").to_pylist()):
+def run_all(sb: Sandbox, snippets: list[tuple[str, str]]) -> None:
+    for snippet_id, code in snippets:
         sb.run(code, snippet_id=snippet_id)
 
 
-def bare_sandbox(path: Path, warmup: Path) -> float:
-    """Seconds for the snippets run one by one in a sandbox warmed on the grid's warm-up set."""
-    with Sandbox("warm", isolation="nsjail") as sb:
-        run_all(sb, warmup)
+def read_snippets(path: Path) -> list[tuple[str, str]]:
+    table = pq.read_table(path)
+    return list(zip(table.column("id").to_pylist(), table.column("code").to_pylist()))
+
+
+def bare_sandboxes(path: Path, warmup: Path, count: int) -> float:
+    """Seconds for `count` warm sandboxes (one thread each, started and warmed on the
+    grid's warm-up set beforehand) to run the snippets, dealt out round-robin."""
+    snippets, warm = read_snippets(path), read_snippets(warmup)
+    sandboxes = [Sandbox("warm", isolation="nsjail") for _ in range(count)]
+    ready = threading.Barrier(count + 1)
+
+    def work(n: int) -> None:
+        run_all(sandboxes[n], warm)
+        ready.wait()
+        run_all(sandboxes[n], snippets[n::count])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    try:
+        for t in threads:
+            t.start()
+        ready.wait()
         started = time.perf_counter()
-        run_all(sb, path)
+        for t in threads:
+            t.join()
         return time.perf_counter() - started
+    finally:
+        for sb in sandboxes:
+            sb.close()
 
 
 def grid_seconds(path: Path, warmup: Path, workers: int, mode: str, work: Path) -> tuple[float, dict]:
@@ -162,23 +184,24 @@ def grid_table(args: argparse.Namespace, console: Console) -> None:
         work = Path(tmp)
         src, cold_src = candidates(work / "c.parquet", args.rows, 1), candidates(work / "cold.parquet", args.cold_rows, 1)
         warmup = candidates(work / "warmup.parquet", 32, 2)
-        base = bare_sandbox(src, warmup)
-        rows = [("sandbox, 1 process", 1, args.rows, base, None)]
+        bare = {n: bare_sandboxes(src, warmup, n) for n in (1, 2)}
+        rows = [(f"bare sandbox x{n} (threads of one process)", n, args.rows, bare[n], None) for n in (1, 2)]
         for workers in (1, 2):
             wall, counts = grid_seconds(src, warmup, workers, "warm", work)
             rows.append((f"grid warm, {workers} worker(s)", workers, args.rows, wall, counts))
         wall, counts = grid_seconds(cold_src, warmup, 2, "cold", work)
         rows.append(("grid cold, 2 workers", 2, args.cold_rows, wall, counts))
-    per_core_base = base / args.rows
-    table = Table(title=f"grid vs bare sandbox ({args.rows} synthesized snippets; cold: {args.cold_rows})")
-    for col in ("path", "snippets/s", "ms per snippet per core", "ratio to sandbox", "statuses"):
+    table = Table(title=f"grid vs bare sandboxes ({args.rows} synthesized snippets; cold: {args.cold_rows})")
+    for col in ("path", "snippets/s", "ms per snippet per core", "ratio to bare x1", "ratio to bare, same count",
+                "statuses"):
         table.add_column(col, justify="left" if col in ("path", "statuses") else "right")
     for name, workers, n, wall, counts in rows:
         per_core = wall * workers / n
-        table.add_row(name, f"{n / wall:.1f}", f"{1000 * per_core:.1f}", f"{per_core / per_core_base:.2f}x",
-                      " ".join(f"{k}={v}" for k, v in sorted((counts or {}).items())))
+        same = bare[workers] * workers / args.rows
+        table.add_row(name, f"{n / wall:.1f}", f"{1000 * per_core:.1f}", f"{per_core / (bare[1] / args.rows):.2f}x",
+                      f"{per_core / same:.2f}x", " ".join(f"{k}={v}" for k, v in sorted((counts or {}).items())))
     console.print(table)
-    console.print(f"scaling 1 -> 2 workers: {rows[1][3] / rows[2][3]:.2f}x")
+    console.print(f"scaling 1 -> 2 workers: grid {rows[2][3] / rows[3][3]:.2f}x, bare sandboxes {bare[1] / bare[2]:.2f}x")
 
 
 def memory_table(args: argparse.Namespace, console: Console) -> None:

@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 from viscode.sandbox.result import ExecutionResult
 
+from viscode.errors import first_line
+
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 RESULT_COLUMNS = frozenset(ExecutionResult.__dataclass_fields__) - {"id"}
 MAX_CHUNK, MIN_CHUNK = 1000, 16
@@ -125,7 +127,7 @@ def plan(inputs: list[str], chunk_size: int | None = None, job_key: str = "") ->
             else:
                 info, ids, layouts[url] = _check_jsonl(url)
         except OSError as exc:
-            raise InputError(f"{url}: cannot read ({_first_line(exc)})") from None
+            raise InputError(f"{url}: cannot read ({first_line(exc)})") from None
         files.append(info)
         id_columns.append(ids)
     total = sum(f.rows for f in files)
@@ -178,9 +180,9 @@ def _check_parquet(url: str) -> tuple[InputFile, pl.Series]:
     except InputError:
         raise
     except PermissionError as exc:
-        raise InputError(f"{url}: cannot read ({_first_line(exc)})") from None
+        raise InputError(f"{url}: cannot read ({first_line(exc)})") from None
     except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"{url}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise InputError(f"{url}: not a readable Parquet file ({first_line(exc)})") from None
     return InputFile(url, "parquet", rows, _sha256(url)), ids
 
 
@@ -193,12 +195,14 @@ def _is_id(t: pa.DataType) -> bool:
 
 
 def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, tuple[array, tuple[tuple[str, str], ...]]]:
-    """One streaming pass: validate each record, note every key's value types, and
-    remember where every OFFSET_STRIDE-th record starts."""
+    """One streaming pass: hash the file, validate each record, note every key's value
+    types, and remember where every OFFSET_STRIDE-th record starts."""
     offsets, id_batches, ids, kinds = array("q"), [], [], {}
     position = rows = 0
+    digest = hashlib.sha256()  # the file is hashed in the same pass
     with fsspec.open(url, "rb") as f:
         for line_no, line in enumerate(f, 1):
+            digest.update(line)
             start, position = position, position + len(line)
             if not line.strip():
                 continue
@@ -217,7 +221,7 @@ def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, tuple[array, tuple[tup
                 ids = []
     id_batches.append(pl.Series("id", ids, dtype=pl.String))
     columns = tuple((key, _jsonl_type(key, types)) for key, types in kinds.items())
-    return InputFile(url, "jsonl", rows, _sha256(url)), pl.concat(id_batches), (offsets, columns)
+    return InputFile(url, "jsonl", rows, digest.hexdigest()), pl.concat(id_batches), (offsets, columns)
 
 
 def _record(url: str, line_no: int, line: bytes) -> dict:
@@ -225,7 +229,7 @@ def _record(url: str, line_no: int, line: bytes) -> dict:
     try:
         record = json.loads(line)
     except ValueError as exc:
-        raise InputError(f"{where}: not valid JSON ({_first_line(exc)})") from None
+        raise InputError(f"{where}: not valid JSON ({first_line(exc)})") from None
     if not isinstance(record, dict):
         raise InputError(f"{where}: a record must be a JSON object")
     _check_columns(where, sorted(record))
@@ -275,7 +279,7 @@ def read_chunk(chunk: Chunk) -> pa.Table:
         else:
             table = _read_jsonl_rows(chunk)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(f"{chunk.url}: cannot read rows {chunk.start}-{chunk.stop} ({_first_line(exc)})") from None
+        raise InputError(f"{chunk.url}: cannot read rows {chunk.start}-{chunk.stop} ({first_line(exc)})") from None
     if table.num_rows != chunk.rows:
         raise InputError(f"{chunk.url}: expected {chunk.rows} rows at {chunk.start}, found {table.num_rows}; "
                          "the file changed since the job started")
@@ -319,8 +323,3 @@ def _read_parquet_rows(chunk: Chunk) -> pa.Table:
             return pf.schema_arrow.empty_table()
         table = pf.read_row_groups(groups)
     return table.slice(chunk.start - first, chunk.rows)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -26,6 +26,7 @@ from distributed.client import FuturesCancelledError
 from distributed.comm.core import CommClosedError
 from viscode.sandbox.result import SCHEMA_VERSION
 
+from viscode.errors import first_line
 from viscode.shards import remove_orphan_temps, write_json
 
 from .cluster import ClusterUnavailable, connect
@@ -221,7 +222,7 @@ def _drive(client: Client, todo: list[Chunk], settings: SandboxSettings, state: 
         try:
             _Driver(client, todo, settings, state, shards, max_attempts, on_update, log).run()
         except CommClosedError as exc:  # the driver's own link to the cluster broke mid-call
-            raise GridError(f"lost the connection to the cluster ({_first_line(exc)}); "
+            raise GridError(f"lost the connection to the cluster ({first_line(exc)}); "
                             "rerun the same command to resume") from None
 
 
@@ -246,7 +247,7 @@ class _Driver:
             except TimeoutError:
                 finished = set()
             except FuturesCancelledError as exc:  # e.g. the scheduler connection was lost
-                raise GridError(f"the cluster cancelled chunks ({_first_line(exc)}); "
+                raise GridError(f"the cluster cancelled chunks ({first_line(exc)}); "
                                 "rerun the same command to resume") from None
             if self.client.status not in ("running", "connecting"):
                 raise GridError(f"lost the connection to the scheduler (client {self.client.status}); "
@@ -295,19 +296,14 @@ class _Driver:
         if exc is None or isinstance(exc, (IsolationRefused, InputError)):
             raise GridError(str(exc) if exc else f"chunk {chunk.name} was cancelled by the cluster; rerun to resume")
         if not _is_worker_loss(exc):
-            raise GridError(f"chunk {chunk.name} failed on a worker: {type(exc).__name__}: {_first_line(exc)}")
+            raise GridError(f"chunk {chunk.name} failed on a worker: {type(exc).__name__}: {first_line(exc)}")
         self.attempts[chunk.name] += 1
         self.state.retries += 1
         if self.attempts[chunk.name] < self.max_attempts:
             self.submit(chunk)
             return
-        reason = f"its worker died {self.attempts[chunk.name]} times (last: {type(exc).__name__}: {_first_line(exc)})"
+        reason = f"its worker died {self.attempts[chunk.name]} times (last: {type(exc).__name__}: {first_line(exc)})"
         try:
             self.done(quarantine_chunk(chunk, str(self.results_dir), reason))
         except OSError as err:
             raise GridError(f"cannot write the quarantined shard {chunk.name}: {err}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""

@@ -118,11 +118,15 @@ def _statuses(counts) -> str:
     return " ".join(f"{s}={counts[s]}" for s in STATUSES if counts.get(s))
 
 
-def run_command(args: argparse.Namespace, console: Console) -> int:
-    settings = _settings(args)
-    # the driver reports every failure itself, in one line; Dask's own tracebacks are noise here
+def quiet_dask_logs() -> None:
+    """The driver reports every failure itself, in one line; Dask's own tracebacks are noise here."""
     for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def run_command(args: argparse.Namespace, console: Console) -> int:
+    settings = _settings(args)
+    quiet_dask_logs()
     err = Console(stderr=True, soft_wrap=True)
     progress = Progress(TextColumn("[bold]grid"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
                         TextColumn("{task.fields[chunks]}"), TextColumn("{task.fields[rate]}"),

@@ -66,14 +66,22 @@ def _close_inherited_fds(low: int, high: int) -> None:
             os.close(fd)
 
 
+MAX_FRAMES, MAX_EXCEPTION_CHARS = 40, 8000
+
+
 def _snippet_traceback(exc: BaseException) -> str:
     """The traceback restricted to the snippet's own frames, so it is the same on any
-    worker whatever paths the libraries live under."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SNIPPET_FILENAME]
+    worker whatever paths the libraries live under. Bounded in the middle, never at the
+    ends: the frames say where it failed, the exception's first and last lines say why
+    (plotly's messages list every valid property and run to tens of kilobytes)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SNIPPET_FILENAME][-MAX_FRAMES:]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
-    lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines)
+    exception = "".join(traceback.format_exception_only(type(exc), exc))
+    if len(exception) > MAX_EXCEPTION_CHARS:
+        half = MAX_EXCEPTION_CHARS // 2
+        exception = f"{exception[:half]}\n... [{len(exception) - 2 * half} characters trimmed] ...\n{exception[-half:]}"
+    return "".join(lines) + exception
 
 
 def _run_code(code: bytes) -> tuple[int, BaseException | None]:
@@ -102,7 +110,7 @@ def _report(report_fd: int, exit_code: int, exc: BaseException | None) -> None:
                     "maxrss_mb": max(own.ru_maxrss, children.ru_maxrss) / 1024}
     if exc is not None:
         header.update(error_type=type(exc).__name__, error_message=str(exc)[:4000],
-                      traceback=_snippet_traceback(exc)[-16000:], memory_error=isinstance(exc, MemoryError))
+                      traceback=_snippet_traceback(exc), memory_error=isinstance(exc, MemoryError))
     blobs = []
     for item in capture.CAPTURED:
         payload = item.png if item.png is not None else (item.spec or "").encode()

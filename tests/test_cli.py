@@ -63,10 +63,13 @@ def test_bad_option_value(snippets):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
-def test_demo_synthesizes_and_runs_the_grid(tmp_path):
+def test_demo_synthesizes_runs_the_grid_and_curates(tmp_path):
     proc = viscode("demo", "--count", "60", "--workdir", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr
     assert "grid results by status" in proc.stdout and "results:" in proc.stdout
     manifest = json.loads((tmp_path / "demo" / "grid" / "manifest.json").read_text())
     assert manifest["state"] == "complete" and manifest["rows_done"] == manifest["rows"] >= 55
     assert manifest["status_counts"]["ok"] > manifest["status_counts"]["error"] > 0
+    assert "curation, stage by stage" in proc.stdout and "Counts at every stage" in proc.stdout
+    curated = json.loads((tmp_path / "demo" / "curated" / "manifest.json").read_text())
+    assert curated["rows"]["single"] >= 45 and curated["rows"]["repair"] >= 1

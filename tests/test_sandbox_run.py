@@ -56,6 +56,13 @@ def test_traceback_is_trimmed_to_the_snippet(warm):
     assert r.traceback.rstrip().endswith("KeyError: 'missing'")
 
 
+def test_a_huge_exception_message_keeps_the_frames(warm):
+    r = warm.run("def f():\n    raise ValueError('start ' + 'x' * 50000 + ' end')\n\nf()\n")
+    assert r.traceback.startswith('Traceback (most recent call last):\n  File "snippet.py", line 4')
+    assert "ValueError: start" in r.traceback and r.traceback.rstrip().endswith("x end")
+    assert "characters trimmed" in r.traceback and len(r.traceback) < 9000
+
+
 def test_error_text_is_identical_warm_and_cold(warm, cold):
     code = "import numpy as np\nx = np.zeros(3)\ny = x.reshape(2, 2)\n"
     a, b = warm.run(code), cold.run(code)

@@ -11,6 +11,8 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from viscode import demo
+from viscode.curation import cli as curation_cli
+from viscode.curation.llm import LLMError
 from viscode.errors import UsageError
 from viscode.grid import cli as grid_cli
 from viscode.grid.cluster import ClusterUnavailable
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox_cli.add_parser(sub)
     grid_cli.add_harvest_parser(sub)
     grid_cli.add_parser(sub)
+    curation_cli.add_parser(sub)
     return parser
 
 
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (GridError, ClusterUnavailable) as exc:
         err.print(f"[bold red]grid stopped:[/] {escape(str(exc))}")
+        return 3
+    except LLMError as exc:
+        err.print(f"[bold red]instruction endpoint unusable:[/] {escape(str(exc))}")
         return 3
     except SandboxError as exc:
         err.print(f"[bold red]sandbox unavailable:[/] {escape(str(exc))}")

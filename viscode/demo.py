@@ -2,7 +2,8 @@
 
 Synthesizes a few hundred candidate plotting programs (some deliberately faulty),
 runs every one once through the grid on an embedded Dask cluster sized to this
-machine, and prints the grid's summary. Later stages extend it down the pipeline.
+machine, curates the results into training shards (with repair dialogues whose
+faulty variants run on the same kind of cluster) and shows the dataset card.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import shutil
 from pathlib import Path
 
 from rich.console import Console
+from rich.markdown import Markdown
 
+from viscode.curation import cli as curation_cli
 from viscode.grid import cli as grid_cli
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="synthesize candidates and run them on the embedded grid")
+    parser = subparsers.add_parser("demo", help="synthesize candidates, run them on the embedded grid, curate them")
     parser.add_argument("--workdir", type=Path, default=Path("demo-output"), metavar="DIR",
-                        help="where candidates/ and grid/ are written (replaced on every run)")
+                        help="where candidates/, grid/ and curated/ are written (replaced on every run)")
     parser.add_argument("--count", type=int, default=300, help="how many programs to synthesize")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None, metavar="N")
@@ -27,12 +30,26 @@ def add_parser(subparsers) -> None:
 
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
-    candidates, grid = args.workdir / "candidates", args.workdir / "grid"
+    candidates, grid, curated = args.workdir / "candidates", args.workdir / "grid", args.workdir / "curated"
     shutil.rmtree(grid, ignore_errors=True)
     console.rule("1. synthesize candidates")
     grid_cli.harvest_command(argparse.Namespace(sources=["synth"], output=str(candidates), count=args.count,
                                                 seed=args.seed, fault_rate=0.15, force=True), console)
     console.rule("2. run them on the grid")
-    return grid_cli.run_command(argparse.Namespace(
+    status = grid_cli.run_command(argparse.Namespace(
         inputs=[str(candidates)], output=str(grid), workers=args.workers, scheduler=None, chunk_size=None,
         timeout=10.0, memory_mb=1024, mode="warm", max_code_kb=256, force=False), console)
+    if status:
+        return status
+    console.rule("3. curate the results")
+    parser = argparse.ArgumentParser()
+    curation_cli.add_parser(parser.add_subparsers())
+    options = ["curate", str(grid), "--output", str(curated), "--force"]
+    if args.workers:
+        options += ["--workers", str(args.workers)]
+    status = curation_cli.curate_command(parser.parse_args(options), console)
+    console.rule("4. the dataset card")
+    card = (curated / "card.md").read_text().split("\n---\n", 1)[-1]  # without the YAML front matter
+    console.print(Markdown(card.split("\n## Configuration", 1)[0]))
+    console.print(f"the whole card: {curated / 'card.md'}", markup=False)
+    return status

@@ -83,18 +83,23 @@ def write_parquet(table: pa.Table, path: str | Path, *, row_group_size: int | No
         tmp.unlink(missing_ok=True)
 
 
-def write_json(obj, path: str | Path) -> None:
-    """Atomic JSON write (the manifest is replaced whole or not at all)."""
+def write_bytes(data: bytes, path: str | Path) -> None:
+    """Atomic file write: the file is replaced whole or not at all."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_in(path.parent, path.name)
     try:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+        tmp.write_bytes(data)
         _fsync(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_json(obj, path: str | Path) -> None:
+    """Atomic JSON write (the manifest is replaced whole or not at all)."""
+    write_bytes((json.dumps(obj, indent=2, sort_keys=False) + "\n").encode(), path)
 
 
 def remove_orphan_temps(folder: str | Path) -> int:

@@ -1,0 +1,110 @@
+"""The global decisions over the narrow index: which rows ran and drew a usable image,
+which survive exact, near-code and near-image deduplication and the balance caps.
+
+Every winner is chosen by a stable key (`order`: snippet id, then grid job, shard and
+row), never by scan order, so the same inputs give the same survivors however files
+are listed or threads scheduled. Only small columns are collected; code text and PNG
+bytes stay on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from viscode.curation.images import image_clusters
+from viscode.curation.minhash import MinHashConfig, near_duplicate_clusters
+from viscode.curation.stages import Stage
+
+ORDER = pl.concat_str([pl.col("id"), pl.col("shard"), pl.col("row").cast(pl.String).str.zfill(12)], separator="\x1f")
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """Most rows kept per library and per chart kind (the paper capped matplotlib)."""
+    library: tuple[tuple[str, int], ...] = ()
+    chart_kind: tuple[tuple[str, int], ...] = ()
+
+
+def stable_fraction(key: str, salt: str) -> float:
+    """A number in [0, 1) fixed by `key`: sampling and splits that never change between runs."""
+    return int(hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()[:12], 16) / 16**12
+
+
+def _check_ids(index: pl.LazyFrame) -> None:
+    """The same id must mean the same program (up to comments and layout), or provenance
+    would be ambiguous. Only kept rows matter: a failed row never reaches the output."""
+    clash = (index.filter(pl.col("reason").is_null())
+             .group_by("id").agg(pl.col("code_key").n_unique().alias("codes"), pl.col("shard").min().alias("a"),
+                                      pl.col("shard").max().alias("b"))
+             .filter(pl.col("codes") > 1).sort("id").head(1).collect(engine="streaming"))
+    if clash.height:
+        row = clash.row(0, named=True)
+        raise ValueError(f"snippet id {row['id']!r} names different code in {row['a']} and {row['b']}")
+
+
+def _reasons(index: pl.LazyFrame) -> tuple[Stage, Stage]:
+    counts = dict(index.group_by("reason").len().collect(engine="streaming").iter_rows())
+    total = sum(counts.values())
+    failed = {k: v for k, v in counts.items() if k and k.startswith("status_")}
+    images = {k: v for k, v in counts.items() if k and not k.startswith("status_")}
+    ran_ok = total - sum(failed.values())
+    return (Stage("ran ok", total, ran_ok, failed),
+            Stage("usable image", ran_ok, ran_ok - sum(images.values()), images))
+
+
+def _keep_representatives(frame: pl.DataFrame, representatives: list[str]) -> pl.DataFrame:
+    return frame.filter(pl.Series(representatives) == frame["order"])
+
+
+def _cap(frame: pl.DataFrame, column: str, caps: tuple[tuple[str, int], ...], explode: bool) -> pl.DataFrame:
+    """Keep at most `cap` rows per value, the first by a stable pseudo-random rank."""
+    if not caps:
+        return frame
+    limits = pl.DataFrame({"value": [k for k, _ in caps], "cap": [v for _, v in caps]})
+    long = frame.select("order", "rank", pl.col(column).alias("value"))
+    if explode:
+        long = long.explode("value")
+    over = (long.join(limits, on="value").with_columns(pl.col("rank").rank("ordinal").over("value").alias("n"))
+            .filter(pl.col("n") > pl.col("cap")).select("order").unique())
+    return frame.join(over, on="order", how="anti").sort("order")
+
+
+def decide(index_paths: list[Path], *, minhash: MinHashConfig, phash_distance: int, caps: Caps,
+           ) -> tuple[pl.DataFrame, list[Stage]]:
+    """Survivors (one row each, sorted by `order`) and the stages that led to them."""
+    index = pl.scan_parquet(index_paths).with_columns(ORDER.alias("order"))
+    _check_ids(index)
+    ran, usable = _reasons(index)
+    frame = (index.filter(pl.col("reason").is_null())
+             .select("order", "shard", "row", "id", "code_key", "image_index", "image_phash", "library",
+                     "chart_kinds", "data_origin", "signature")
+             .sort("order").collect(engine="streaming"))
+    stages = [ran, usable]
+
+    winners = frame.group_by("code_key").agg(pl.col("order").min())
+    exact = frame.join(winners, on="order", how="semi").sort("order")
+    stages.append(Stage("exact code dedup", frame.height, exact.height, {"duplicate_code": frame.height - exact.height}))
+
+    sigs = np.asarray(exact["signature"].to_list(), dtype=np.uint64) if exact.height else np.zeros((0, 0), np.uint64)
+    near = _keep_representatives(exact, near_duplicate_clusters(exact["order"].to_list(), sigs, minhash)).drop(
+        "signature")
+    stages.append(Stage("near-duplicate code", exact.height, near.height,
+                        {"near_duplicate_code": exact.height - near.height}))
+
+    reps = image_clusters(near["order"].to_list(), near["image_phash"].to_list(), phash_distance)
+    distinct = _keep_representatives(near, reps)
+    stages.append(Stage("near-duplicate image", near.height, distinct.height,
+                        {"near_duplicate_image": near.height - distinct.height}))
+
+    ranked = distinct.with_columns(pl.col("order").map_elements(lambda o: stable_fraction(o, "balance"),
+                                                                return_dtype=pl.Float64).alias("rank"))
+    by_library = _cap(ranked, "library", caps.library, explode=False)
+    by_kind = _cap(by_library, "chart_kinds", caps.chart_kind, explode=True)
+    stages.append(Stage("balance caps", distinct.height, by_kind.height,
+                        {"library_cap": distinct.height - by_library.height,
+                         "chart_kind_cap": by_library.height - by_kind.height}))
+    return by_kind.drop("rank").drop("code_key"), stages

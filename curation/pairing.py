@@ -1,0 +1,70 @@
+"""Pairing kept code with its five-part instruction, then dropping rows whose code or
+instruction overlaps a benchmark task.
+
+The rule-based instruction comes first for every row (it is also the fallback and the
+hint of facts for an LLM); an LLM, when asked for, rewrites it; decontamination looks
+at the final text, so a leak an LLM introduces is caught too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from viscode.curation.decide import ORDER
+from viscode.curation.decontam import BenchmarkIndex
+from viscode.curation.instructions import PARTS, Instruction, describe
+from viscode.curation.llm import InstructionWriter
+from viscode.curation.tags import Tags
+
+from viscode.shards import write_parquet
+
+
+@dataclass(frozen=True, slots=True)
+class PairTask:
+    index_path: Path
+    survivors: pl.DataFrame   # order, split of this part's surviving rows
+    out_path: Path
+
+
+def rules_part(task: PairTask) -> int:
+    """Rule-based instructions for one index part's survivors; returns rows written."""
+    rows = (pl.read_parquet(task.index_path)
+            .with_columns(ORDER.alias("order"))
+            .join(task.survivors, on="order", how="inner").drop("signature", "reason", "code_key").sort("order"))
+    instructions = [describe(code, Tags(lib, tuple(kinds), origin)) for code, lib, kinds, origin in
+                    rows.select("code", "library", "chart_kinds", "data_origin").iter_rows()]
+    table = rows.with_columns(
+        *[pl.Series(p, [getattr(i, p) for i in instructions], dtype=pl.String) for p in PARTS],
+        pl.lit("rules").alias("instruction_source"))
+    write_parquet(table.to_arrow(), task.out_path)
+    return table.height
+
+
+def _instruction(row: dict) -> Instruction:
+    return Instruction(**{p: row[p] for p in PARTS})
+
+
+def rewrite_with_llm(path: Path, writer: InstructionWriter) -> None:
+    """Replace one part's rule-based instructions with the LLM's (rules stay where it failed)."""
+    frame = pl.read_parquet(path)
+    rows = frame.select("order", "code", *PARTS).to_dicts()
+    results = writer.write_all([(r["order"], r["code"], _instruction(r)) for r in rows])
+    frame = frame.with_columns(
+        *[pl.Series(p, [getattr(inst, p) for inst, _ in results], dtype=pl.String) for p in PARTS],
+        pl.Series("instruction_source", [source for _, source in results], dtype=pl.String))
+    write_parquet(frame.to_arrow(), path)
+
+
+def decontaminate(path: Path, benchmark: BenchmarkIndex, threshold: float,
+                  on_drop: Callable[[int], None]) -> pl.DataFrame:
+    """The part's rows that overlap no benchmark task, with their final instruction text."""
+    frame = pl.read_parquet(path)
+    texts = [_instruction(r).text() for r in frame.select(*PARTS).to_dicts()]
+    leaked = [benchmark.contaminated(text, threshold) or benchmark.contaminated(code, threshold)
+              for text, code in zip(texts, frame["code"].to_list(), strict=True)]
+    frame = frame.with_columns(pl.Series("instruction", texts, dtype=pl.String)).filter(~pl.Series(leaked))
+    on_drop(sum(leaked))
+    return frame

@@ -1,0 +1,316 @@
+"""`curate()`: grid result shards in, verified, deduplicated, instruction-paired shards out.
+
+    analyse (per shard, parallel) -> decide (global, narrow columns) -> pair instructions
+    (per shard, parallel; LLM optional) -> decontaminate -> repair dialogues (grid) and
+    imported dialogues -> write (shuffle into sorted shards) -> manifest + card
+
+Intermediate files live in DIR/.work and are removed at the end; the manifest is
+written last, so a folder with a manifest is a finished curation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from importlib.metadata import version
+from multiprocessing import get_context
+from pathlib import Path
+
+import polars as pl
+from viscode.curation.analyse import AnalyseTask, analyse_shard
+from viscode.curation.card import write_card
+from viscode.curation.code_feedback import FeedbackFilter
+from viscode.curation.decide import Caps, decide, stable_fraction
+from viscode.curation.decontam import DEFAULT_BENCHMARK, DEFAULT_THRESHOLD, build_index, load_benchmark_texts
+from viscode.curation.dialogues import MESSAGES, feedback_dialogues, repair_dialogues
+from viscode.curation.images import ImageBounds
+from viscode.curation.llm import InstructionWriter, LLMConfig
+from viscode.curation.minhash import MinHashConfig
+from viscode.curation.pairing import PairTask, decontaminate, rewrite_with_llm, rules_part
+from viscode.curation.schema import CURATED_SCHEMA_VERSION, SPLITS
+from viscode.curation.source import open_grid_outputs
+from viscode.curation.stages import Stage
+from viscode.curation.write import FillTask, assign, buckets_in, fill, merge
+from viscode.grid.executor import SandboxSettings
+from viscode.grid.job import GridState
+
+from viscode.codetext import code_id
+from viscode.selfdebug import code_block
+from viscode.shards import remove_orphan_temps, write_json, write_parquet
+
+MANIFEST_KIND = "curated"
+WORK = ".work"
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class CurationConfig:
+    val_fraction: float = 0.05
+    llm: LLMConfig | None = None                 # None: rule-based instructions only
+    caps: Caps = field(default_factory=Caps)
+    benchmarks: tuple[Path, ...] = ()            # task files besides the bundled PandasPlotBench tasks
+    decontam_threshold: float = DEFAULT_THRESHOLD
+    repair_fraction: float = 0.2                 # share of kept snippets that get a repair dialogue
+    repair_settings: SandboxSettings = field(default_factory=SandboxSettings)
+    scheduler: str | None = None                 # grid for repair variants: None = embedded cluster
+    workers: int | None = None
+    code_feedback: tuple[Path, ...] = ()
+    feedback_filter: FeedbackFilter = field(default_factory=FeedbackFilter)
+    image_bounds: ImageBounds = field(default_factory=ImageBounds)
+    minhash: MinHashConfig = field(default_factory=MinHashConfig)
+    phash_distance: int = 4
+    shard_rows: int = 5000
+    jobs: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
+    skip_bad_shards: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.val_fraction < 1:
+            raise ValueError(f"val fraction must be in [0, 1), got {self.val_fraction}")
+        if not 0 <= self.repair_fraction <= 1:
+            raise ValueError(f"repair fraction must be in [0, 1], got {self.repair_fraction}")
+        if self.shard_rows < 1 or self.jobs < 1:
+            raise ValueError("shard rows and jobs must be >= 1")
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["llm"] = None if self.llm is None else {"endpoint": self.llm.endpoint, "model": self.llm.model,
+                                                    "temperature": self.llm.temperature}
+        out["benchmarks"] = [str(p) for p in self.benchmarks]
+        out["code_feedback"] = [str(p) for p in self.code_feedback]
+        for name in ("jobs", "scheduler", "workers", "skip_bad_shards"):
+            out.pop(name)  # how the run was executed, not what it produces
+        return out
+
+
+@dataclass(slots=True)
+class CurationReport:
+    output: Path
+    stages: list[Stage]
+    shards: list[dict]
+    input_rows: int
+    wall_s: float
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {split: sum(s["rows"] for s in self.shards if s["split"] == split) for split in SPLITS}
+
+
+def _prepare(output: Path, force: bool) -> Path:
+    if (output / "manifest.json").exists() and not force:
+        raise ValueError(f"{output}: already holds a curated dataset; pass --force to replace it")
+    for old in ("manifest.json", "card.md"):
+        (output / old).unlink(missing_ok=True)
+    for old in (*SPLITS, "card", WORK):
+        shutil.rmtree(output / old, ignore_errors=True)
+    output.mkdir(parents=True, exist_ok=True)
+    remove_orphan_temps(output)
+    return output / WORK
+
+
+def _parallel(fn, tasks: list, jobs: int, step: str, on_progress: Progress | None) -> list:
+    """Run `fn` over tasks in `jobs` processes (in order); reports each finished task."""
+    results = []
+    if jobs == 1 or len(tasks) < 2:
+        mapped: Iterable = map(fn, tasks)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=get_context("spawn"))
+        mapped = pool.map(fn, tasks)
+    try:
+        for n, result in enumerate(mapped, 1):
+            results.append(result)
+            if on_progress:
+                on_progress(step, n, len(tasks))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return results
+
+
+def _sampled(frame: pl.DataFrame, salt: str, fraction: float) -> pl.DataFrame:
+    return frame.filter(pl.col("id").map_elements(lambda i: stable_fraction(i, salt) < fraction,
+                                                  return_dtype=pl.Boolean))
+
+
+def _split(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
+    """Val or train by a digest of the snippet id; a repair row follows its snippet."""
+    return frame.with_columns(pl.when(pl.col("id").map_elements(lambda i: stable_fraction(i, "split") < val_fraction,
+                                                                return_dtype=pl.Boolean))
+                              .then(pl.lit("val")).otherwise(pl.lit("train")).alias("split"))
+
+
+def _turns(frame: pl.DataFrame) -> pl.Series:
+    return pl.Series("messages", [
+        [{"role": "user", "content": inst}, {"role": "assistant", "content": code_block(code)}]
+        for inst, code in frame.select("instruction", "code").iter_rows()], dtype=MESSAGES)
+
+
+def _snippet_rows(frame: pl.DataFrame, paths: dict[str, str], jobs: dict[str, str]) -> pl.DataFrame:
+    """Output columns (image excepted, its location instead) of rows built on a kept snippet."""
+    return frame.select(
+        "id", "kind", "messages", "library", "chart_kinds", "data_origin", "instruction", "instruction_source",
+        "code", "image_phash", "fault",
+        pl.struct(pl.col("shard").replace_strict(jobs, return_dtype=pl.String).alias("grid_job"),
+                  pl.col("shard").str.split("/").list.last().alias("shard"), "row", "snippet_id",
+                  "source").alias("provenance"),
+        "licence", "split", pl.col("shard").replace_strict(paths, return_dtype=pl.String).alias("ref_shard"),
+        pl.col("row").alias("ref_row"), pl.col("image_index").alias("ref_image"))
+
+
+def _imported_rows(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
+    """Output columns of imported dialogues: no image, no grid provenance."""
+    frame = frame.with_columns(pl.Series("id", [
+        "feedback-" + code_id(json.dumps(m, sort_keys=True)) for m in frame["messages"].to_list()], dtype=pl.String))
+    frame = _split(frame.unique("id", keep="first").sort("id"), val_fraction)
+    none = pl.lit(None, pl.String)
+    return frame.select(
+        "id", pl.lit("repair").alias("kind"), "messages", "library", "chart_kinds", "data_origin", "instruction",
+        pl.lit("import").alias("instruction_source"), "code", none.alias("image_phash"), none.alias("fault"),
+        pl.struct(none.alias("grid_job"), none.alias("shard"), pl.lit(None, pl.Int64).alias("row"),
+                  pl.col("source_id").alias("snippet_id"), "source").alias("provenance"),
+        none.alias("licence"), "split", none.alias("ref_shard"), pl.lit(None, pl.Int64).alias("ref_row"),
+        pl.lit(None, pl.Int32).alias("ref_image"))
+
+
+def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig = CurationConfig(), *,
+           force: bool = False, on_progress: Progress | None = None,
+           on_grid: Callable[[GridState], None] | None = None) -> CurationReport:
+    """Curate grid outputs into `output`; see the module docstring for the steps.
+    Raises ValueError for bad input, before anything is written."""
+    started = time.monotonic()
+    output = Path(output)
+    shards, bad = open_grid_outputs([Path(p) for p in inputs], skip_bad=config.skip_bad_shards)
+    if not any(s.rows for s in shards) and not config.code_feedback:
+        raise ValueError(f"{', '.join(map(str, inputs))}: no result rows to curate")
+    benchmark = build_index(load_benchmark_texts([DEFAULT_BENCHMARK, *config.benchmarks]))
+    imported, import_stage = (feedback_dialogues(list(config.code_feedback), config.feedback_filter)
+                              if config.code_feedback else (None, None))
+    work = _prepare(output, force)
+    paths = {s.key: str(s.path) for s in shards}
+    jobs = {s.key: s.grid_job for s in shards}
+
+    index = [work / "index" / f"{i:06d}.parquet" for i in range(len(shards))]
+    input_rows = sum(_parallel(analyse_shard, [AnalyseTask(s, p, config.image_bounds, config.minhash)
+                                               for s, p in zip(shards, index, strict=True)],
+                               config.jobs, "analyse", on_progress))
+    stages = []
+    if bad:
+        lost = sum(b.rows for b in bad)
+        stages.append(Stage("verified shards", input_rows + lost, input_rows, {"bad_shard": lost}))
+    survivors, decided = decide(index, minhash=config.minhash, phash_distance=config.phash_distance, caps=config.caps)
+    stages += decided
+    survivors = _split(survivors, config.val_fraction)
+
+    tasks = [PairTask(path, part, work / "paired" / path.name)
+             for path, shard in zip(index, shards, strict=True)
+             if (part := survivors.filter(pl.col("shard") == shard.key).select("order", "split")).height]
+    _parallel(rules_part, tasks, config.jobs, "instructions", on_progress)
+    if config.llm:
+        writer = InstructionWriter(config.llm)
+        for n, task in enumerate(tasks, 1):
+            rewrite_with_llm(task.out_path, writer)
+            if on_progress:
+                on_progress("llm instructions", n, len(tasks))
+
+    parts, samples, leaked = [], [], [0]
+    for task in tasks:
+        frame = decontaminate(task.out_path, benchmark, config.decontam_threshold, lambda n: leaked.append(n))
+        frame = frame.with_columns(pl.lit("single").alias("kind"), _turns(frame), pl.col("id").alias("snippet_id"),
+                                   pl.lit(None, pl.String).alias("fault"))
+        samples.append(_sampled(frame, "repair", config.repair_fraction))
+        parts.append(_write_part(_snippet_rows(frame, paths, jobs), work / "rows" / task.out_path.name))
+    paired = sum(t.survivors.height for t in tasks)
+    stages.append(Stage("benchmark decontamination", paired, paired - sum(leaked), {"benchmark_overlap": sum(leaked)}))
+
+    sample = pl.concat(samples) if samples else pl.DataFrame()
+    if sample.height:
+        repairs, stage = repair_dialogues(sample, workdir=work, settings=config.repair_settings,
+                                          scheduler=config.scheduler, workers=config.workers, on_update=on_grid)
+        stages.append(stage)
+        repairs = repairs.with_columns(pl.col("id").alias("snippet_id"), ("repair-" + pl.col("variant_id")).alias("id"),
+                                       pl.lit("repair").alias("kind"))
+        for (shard,), group in repairs.group_by("shard"):
+            parts.append(_write_part(_snippet_rows(group.sort("id"), paths, jobs),
+                                     work / "rows" / f"repair-{Path(paths[shard]).stem}-{jobs[shard][:8]}.parquet"))
+    if imported is not None:
+        clean = imported.filter(~pl.Series([benchmark.contaminated(i, config.decontam_threshold)
+                                            or benchmark.contaminated(c, config.decontam_threshold)
+                                            for i, c in imported.select("instruction", "code").iter_rows()]))
+        import_stage.kept -= imported.height - clean.height
+        import_stage.dropped["benchmark_overlap"] = imported.height - clean.height
+        stages.append(Stage(import_stage.name, import_stage.input, import_stage.kept, import_stage.dropped))
+        if clean.height:
+            parts.append(_write_part(_imported_rows(clean, config.val_fraction), work / "rows" / "imported.parquet"))
+
+    written = _write(parts, output, work, config, on_progress)
+    manifest = _manifest(inputs, shards, stages, written, config, output)
+    write_card(output, manifest, _contact_samples(output, written), manifest["distributions"])
+    write_json(manifest, output / "manifest.json")
+    shutil.rmtree(work, ignore_errors=True)
+    return CurationReport(output, stages, written, input_rows + sum(b.rows for b in bad), time.monotonic() - started)
+
+
+def _write_part(frame: pl.DataFrame, path: Path) -> Path:
+    write_parquet(frame.to_arrow(), path)
+    return path
+
+
+def _write(parts: list[Path], output: Path, work: Path, config: CurationConfig,
+           on_progress: Progress | None) -> list[dict]:
+    if not parts:
+        return []
+    assignment = work / "assignment.parquet"
+    write_parquet(assign(parts, config.shard_rows).to_arrow(), assignment)
+    buckets = work / "buckets"
+    _parallel(fill, [FillTask(p, assignment, buckets) for p in parts], config.jobs, "gather images", on_progress)
+    return _parallel(partial(merge, output=output), buckets_in(buckets), config.jobs, "write shards", on_progress)
+
+
+def _contact_samples(output: Path, shards: list[dict], n: int = 16) -> list[tuple[str, bytes]]:
+    """The first single rows by id of the first train shard: a fixed, reproducible sample."""
+    first = next((s for s in shards if s["split"] == "train"), None) or next(iter(shards), None)
+    if first is None:
+        return []
+    rows = (pl.scan_parquet(output / first["name"]).filter(pl.col("kind") == "single")
+            .select("id", "image").head(n).collect())
+    return list(rows.iter_rows())
+
+
+def _distributions(output: Path, shards: list[dict]) -> dict[str, dict[str, int]]:
+    if not shards:
+        return {"library": {}, "chart_kind": {}, "kind": {}, "licence": {}}
+    rows = pl.scan_parquet([output / s["name"] for s in shards]).select("library", "chart_kinds", "kind", "licence")
+
+    def counts(frame: pl.LazyFrame, column: str) -> dict[str, int]:
+        table = frame.group_by(column).len().collect().sort(column, nulls_last=True)
+        return {("unknown" if k is None else k): v for k, v in table.iter_rows()}
+
+    return {"library": counts(rows, "library"), "chart_kind": counts(rows.explode("chart_kinds"), "chart_kinds"),
+            "kind": counts(rows, "kind"), "licence": counts(rows, "licence")}
+
+
+def _manifest(inputs: list, shards: list, stages: list[Stage], written: list[dict], config: CurationConfig,
+              output: Path) -> dict:
+    distributions = _distributions(output, written)
+    return {
+        "kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION,
+        "inputs": [str(p) for p in inputs], "grid_jobs": sorted({s.grid_job for s in shards}),
+        "rows": {**{split: sum(s["rows"] for s in written if s["split"] == split) for split in SPLITS},
+                 **distributions["kind"]},
+        "stages": [s.to_json() for s in stages],
+        "dedup": {"keep_rule": "the smallest (snippet id, grid job, shard, row) of each group",
+                  "exact": "sha256 of the tokenizer-normalized code",
+                  "near_code": {"method": "MinHash-LSH over token shingles", **asdict(config.minhash)},
+                  "near_image": {"method": "pHash-8 Hamming distance", "max_distance": config.phash_distance}},
+        "split": {"method": "sha256 of the snippet id", "val_fraction": config.val_fraction},
+        "distributions": distributions, "licences": distributions["licence"],
+        "config": config.to_json(),
+        "versions": {name: version(name) for name in ("viscode", "polars", "pyarrow", "pillow", "numpy")},
+        "shards": written,
+    }

@@ -1,0 +1,188 @@
+"""curate() on planted grid outputs: each filter, dedup and bad input has a case whose
+outcome is known in advance. Repair dialogues (which need the grid) are tested in
+test_curation_grid.py."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from PIL import Image
+from viscode.curation.decide import Caps
+from viscode.curation.pipeline import CurationConfig, curate
+from viscode.curation.pull import load_shards
+
+from tests.curation_helpers import blank, chart, grid_output, program, row
+from viscode.shards import sha256_file
+
+NO_REPAIR = CurationConfig(repair_fraction=0, jobs=1, val_fraction=0.3)
+
+
+def planted() -> list[list[dict]]:
+    """Two shards: 6 distinct good charts and one of every way to be dropped."""
+    good = [row(f"good{i}", program(i, kind), chart(kind, i)) for i, kind in
+            enumerate(("bar", "line", "scatter", "bar", "line", "scatter"))]
+    dropped = [
+        row("failed", program(20), None, status="error"),
+        row("timeout", program(21), None, status="timeout"),
+        row("noimage", program(22), None),
+        row("corrupt", program(23), chart("bar", 23)[:300]),
+        row("garbage", program(24), b"\x89PNG\r\n\x1a\nnot really a png"),
+        row("blank", program(25), blank()),
+        row("empty_axes", program(26), chart("bar", 26), artists=0),
+        # same program as good0 with other layout, comments and quotes: an exact duplicate
+        row("zz_exact", "# a comment\n" + program(0).replace("'chart'", '"chart"').replace("\n\n", "\n"),
+            chart("bar", 0)),
+        # good1 with one value changed: a near-duplicate program (its chart differs a little)
+        row("zz_near", program(1).replace("[", "[99, ", 1).replace(", 1]", "]"), chart("line", 1, title="x")),
+        # a different program drawing good2's chart recoloured: a near-duplicate image
+        row("zz_image", program(40, "scatter", title="other") + "print('different code')\n",
+            chart("scatter", 2, color="C3")),
+    ]
+    return [good[:3] + dropped[:5], good[3:] + dropped[5:]]
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory) -> tuple[Path, object]:
+    base = tmp_path_factory.mktemp("curation")
+    grid = grid_output(base / "grid", planted())
+    report = curate([grid], base / "out", NO_REPAIR)
+    return base, report
+
+
+def stage(report, name):
+    return next(s for s in report.stages if s.name == name)
+
+
+def test_every_drop_has_its_reason(curated):
+    _, report = curated
+    assert stage(report, "ran ok").dropped == {"status_error": 1, "status_timeout": 1}
+    assert stage(report, "usable image").dropped == {"blank": 1, "no_artists": 1, "no_image": 1, "undecodable": 2}
+    assert stage(report, "exact code dedup").dropped == {"duplicate_code": 1}
+    assert stage(report, "near-duplicate code").dropped == {"near_duplicate_code": 1}
+    assert stage(report, "near-duplicate image").dropped == {"near_duplicate_image": 1}
+    for s in report.stages:
+        assert s.input == s.kept + sum(s.dropped.values())
+
+
+def test_shards_hold_the_kept_rows_with_real_images(curated):
+    base, _ = curated
+    rows = load_shards(base / "out").collect()
+    assert sorted(rows["id"]) == [f"good{i}" for i in range(6)]
+    assert rows["kind"].unique().to_list() == ["single"]
+    for r in rows.iter_rows(named=True):
+        image = Image.open(io.BytesIO(r["image"]))
+        image.load()
+        assert image.size == (240, 180)
+        assert [m["role"] for m in r["messages"]] == ["user", "assistant"]
+        assert r["messages"][0]["content"] == r["instruction"]
+        assert r["code"] in r["messages"][1]["content"]
+        assert r["provenance"]["snippet_id"] == r["id"]
+        assert r["provenance"]["shard"].startswith("input-")
+        assert r["library"] == "matplotlib"
+    manifest = json.loads((base / "out" / "manifest.json").read_text())
+    assert manifest["kind"] == "curated"
+    assert sum(s["rows"] for s in manifest["shards"]) == 6
+    for s in manifest["shards"]:
+        assert sha256_file(base / "out" / s["name"]) == s["sha256"]
+    assert (base / "out" / "card.md").is_file()
+    assert not (base / "out" / ".work").exists()
+
+
+def test_same_input_gives_byte_identical_shards(curated, tmp_path):
+    base, _ = curated
+    curate([base / "grid"], tmp_path / "out", CurationConfig(repair_fraction=0, jobs=2, val_fraction=0.3))
+    first = json.loads((base / "out" / "manifest.json").read_text())["shards"]
+    second = json.loads((tmp_path / "out" / "manifest.json").read_text())["shards"]
+    assert [(s["name"], s["sha256"]) for s in first] == [(s["name"], s["sha256"]) for s in second]
+
+
+def test_shuffled_input_keeps_the_same_rows(curated, tmp_path):
+    """Winners are chosen by id, not by where a row sits, so only provenance moves."""
+    base, _ = curated
+    shuffled = [list(reversed(s)) for s in reversed(planted())]
+    curate([grid_output(tmp_path / "grid", shuffled)], tmp_path / "out", NO_REPAIR)
+    first, second = (load_shards(d).drop("provenance").collect() for d in (base / "out", tmp_path / "out"))
+    assert first.equals(second)
+
+
+def test_caps_keep_at_most_n_per_library_and_kind(tmp_path):
+    grid = grid_output(tmp_path / "grid", planted())
+    report = curate([grid], tmp_path / "out", CurationConfig(repair_fraction=0, jobs=1,
+                                                             caps=Caps(chart_kind=(("bar", 1),))))
+    assert stage(report, "balance caps").dropped == {"chart_kind_cap": 1}
+    report = curate([grid], tmp_path / "out2", CurationConfig(repair_fraction=0, jobs=1,
+                                                              caps=Caps(library=(("matplotlib", 4),))))
+    assert stage(report, "balance caps").dropped == {"library_cap": 2}
+    assert sum(report.rows.values()) == 4
+
+
+def test_benchmark_overlap_is_dropped(tmp_path):
+    task = json.loads(Path(__file__).parents[1].joinpath("curation", "data", "pandasplotbench_tasks.jsonl")
+                      .read_text().splitlines()[5])
+    leak = task["task__plot_description"].strip()
+    rows = [row("clean", program(1), chart("bar", 1)),
+            row("leak", program(2, title=leak), chart("bar", 2, title="leak"))]
+    report = curate([grid_output(tmp_path / "grid", [rows])], tmp_path / "out", NO_REPAIR)
+    assert stage(report, "benchmark decontamination").dropped == {"benchmark_overlap": 1}
+    assert load_shards(tmp_path / "out").collect()["id"].to_list() == ["clean"]
+
+
+def test_split_is_by_snippet_and_stable(curated):
+    base, _ = curated
+    rows = load_shards(base / "out").collect()
+    assert set(rows["split"]) <= {"train", "val"}
+    assert rows.filter(pl.col("split") == "val").height >= 1  # 30% of 6 rows, by a fixed digest
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+def test_truncated_shard_is_named_or_skipped_with_a_count(tmp_path):
+    grid = grid_output(tmp_path / "grid", planted())
+    shard = grid / "results" / "input-000001.parquet"
+    shard.write_bytes(shard.read_bytes()[:-200])
+    with pytest.raises(ValueError, match="input-000001.parquet: sha256 differs"):
+        curate([grid], tmp_path / "out", NO_REPAIR)
+    assert not (tmp_path / "out").exists()
+    report = curate([grid], tmp_path / "out", CurationConfig(repair_fraction=0, jobs=1, skip_bad_shards=True))
+    assert report.stages[0].name == "verified shards"
+    assert report.stages[0].dropped == {"bad_shard": 8}
+
+
+def test_other_schema_version_is_refused(tmp_path):
+    grid = grid_output(tmp_path / "grid", planted(), schema_version=99)
+    with pytest.raises(ValueError, match="result schema version 99"):
+        curate([grid], tmp_path / "out", NO_REPAIR)
+
+
+def test_same_id_for_different_code_across_shards_is_refused(tmp_path):
+    a = grid_output(tmp_path / "a", [[row("same", program(1), chart("bar", 1))]], job="a" * 64)
+    b = grid_output(tmp_path / "b", [[row("same", program(2), chart("bar", 2))]], job="b" * 64)
+    with pytest.raises(ValueError, match="'same' names different code"):
+        curate([a, b], tmp_path / "out", NO_REPAIR)
+
+
+def test_same_snippet_in_two_grid_jobs_is_one_row(tmp_path):
+    a = grid_output(tmp_path / "a", [[row("same", program(1), chart("bar", 1))]], job="a" * 64)
+    b = grid_output(tmp_path / "b", [[row("same", program(1), chart("bar", 1))]], job="b" * 64)
+    report = curate([a, b], tmp_path / "out", NO_REPAIR)
+    assert stage(report, "exact code dedup").dropped == {"duplicate_code": 1}
+    (only,) = load_shards(tmp_path / "out").collect().iter_rows(named=True)
+    assert only["provenance"]["grid_job"] == "a" * 64
+
+
+def test_empty_input_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no result rows"):
+        curate([grid_output(tmp_path / "grid", [])], tmp_path / "out", NO_REPAIR)
+    with pytest.raises(ValueError, match="no manifest.json"):
+        (tmp_path / "empty").mkdir()
+        curate([tmp_path / "empty"], tmp_path / "out", NO_REPAIR)
+
+
+def test_existing_output_needs_force(curated):
+    base, _ = curated
+    with pytest.raises(ValueError, match="pass --force"):
+        curate([base / "grid"], base / "out", NO_REPAIR)

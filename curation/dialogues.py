@@ -14,14 +14,13 @@ import polars as pl
 import pyarrow as pa
 from viscode.curation.code_feedback import FeedbackFilter, read_code_feedback
 from viscode.curation.repair import dialogue, variants
+from viscode.curation.rows import MESSAGES
 from viscode.curation.stages import Stage
 from viscode.curation.tags import tag
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState, run_grid
 
 from viscode.shards import write_parquet
-
-MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
 
 
 def repair_dialogues(sample: pl.DataFrame, *, workdir: Path, settings: SandboxSettings, scheduler: str | None,

@@ -3,12 +3,12 @@ instruction overlaps a benchmark task.
 
 The rule-based instruction comes first for every row (it is also the fallback and the
 hint of facts for an LLM); an LLM, when asked for, rewrites it; decontamination looks
-at the final text, so a leak an LLM introduces is caught too.
+at the final text, so a leak an LLM introduces is caught too. The per-part steps run
+in worker processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from viscode.curation.decide import ORDER
 from viscode.curation.decontam import BenchmarkIndex
 from viscode.curation.instructions import PARTS, Instruction, describe
 from viscode.curation.llm import InstructionWriter
+from viscode.curation.rows import sampled, single_turns, snippet_rows
 from viscode.curation.tags import Tags
 
 from viscode.shards import write_parquet
@@ -58,13 +59,28 @@ def rewrite_with_llm(path: Path, writer: InstructionWriter) -> None:
     write_parquet(frame.to_arrow(), path)
 
 
-def decontaminate(path: Path, benchmark: BenchmarkIndex, threshold: float,
-                  on_drop: Callable[[int], None]) -> pl.DataFrame:
-    """The part's rows that overlap no benchmark task, with their final instruction text."""
-    frame = pl.read_parquet(path)
+@dataclass(frozen=True, slots=True)
+class FinishTask:
+    paired_path: Path
+    rows_path: Path
+    benchmark: BenchmarkIndex
+    threshold: float
+    repair_fraction: float
+    paths: dict[str, str]    # result shard key -> path, where the writer finds each row's PNG
+    jobs: dict[str, str]     # result shard key -> grid job fingerprint
+
+
+def finish_part(task: FinishTask) -> tuple[int, pl.DataFrame]:
+    """Drop rows overlapping a benchmark task, write the part's single rows, and return
+    how many were dropped plus the part's sample for repair dialogues."""
+    frame = pl.read_parquet(task.paired_path)
     texts = [_instruction(r).text() for r in frame.select(*PARTS).to_dicts()]
-    leaked = [benchmark.contaminated(text, threshold) or benchmark.contaminated(code, threshold)
-              for text, code in zip(texts, frame["code"].to_list(), strict=True)]
-    frame = frame.with_columns(pl.Series("instruction", texts, dtype=pl.String)).filter(~pl.Series(leaked))
-    on_drop(sum(leaked))
-    return frame
+    leaked = pl.Series([task.benchmark.contaminated(text, task.threshold)
+                        or task.benchmark.contaminated(code, task.threshold)
+                        for text, code in zip(texts, frame["code"].to_list(), strict=True)], dtype=pl.Boolean)
+    frame = (frame.with_columns(pl.Series("instruction", texts, dtype=pl.String)).filter(~leaked)
+             .with_columns(pl.lit("single").alias("kind"), pl.col("id").alias("snippet_id"),
+                           pl.lit(None, pl.String).alias("fault")))
+    frame = frame.with_columns(single_turns(frame))
+    write_parquet(snippet_rows(frame, task.paths, task.jobs).to_arrow(), task.rows_path)
+    return int(leaked.sum()), sampled(frame, "repair", task.repair_fraction)

@@ -10,7 +10,6 @@ written last, so a folder with a manifest is a finished curation.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -21,27 +20,33 @@ from functools import partial
 from importlib.metadata import version
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Self
 
 import polars as pl
 from viscode.curation.analyse import AnalyseTask, analyse_shard
 from viscode.curation.card import write_card
 from viscode.curation.code_feedback import FeedbackFilter
-from viscode.curation.decide import Caps, decide, stable_fraction
-from viscode.curation.decontam import DEFAULT_BENCHMARK, DEFAULT_THRESHOLD, build_index, load_benchmark_texts
-from viscode.curation.dialogues import MESSAGES, feedback_dialogues, repair_dialogues
+from viscode.curation.decide import Caps, decide
+from viscode.curation.decontam import (
+    DEFAULT_BENCHMARK,
+    DEFAULT_THRESHOLD,
+    BenchmarkIndex,
+    build_index,
+    load_benchmark_texts,
+)
+from viscode.curation.dialogues import feedback_dialogues, repair_dialogues
 from viscode.curation.images import ImageBounds
 from viscode.curation.llm import InstructionWriter, LLMConfig
 from viscode.curation.minhash import MinHashConfig
-from viscode.curation.pairing import PairTask, decontaminate, rewrite_with_llm, rules_part
+from viscode.curation.pairing import FinishTask, PairTask, finish_part, rewrite_with_llm, rules_part
+from viscode.curation.rows import imported_rows, snippet_rows, with_split
 from viscode.curation.schema import CURATED_SCHEMA_VERSION, SPLITS
-from viscode.curation.source import open_grid_outputs
+from viscode.curation.source import ResultShard, open_grid_outputs
 from viscode.curation.stages import Stage
 from viscode.curation.write import FillTask, assign, buckets_in, fill, merge
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState
 
-from viscode.codetext import code_id
-from viscode.selfdebug import code_block
 from viscode.shards import remove_orphan_temps, write_json, write_parquet
 
 MANIFEST_KIND = "curated"
@@ -113,69 +118,32 @@ def _prepare(output: Path, force: bool) -> Path:
     return output / WORK
 
 
-def _parallel(fn, tasks: list, jobs: int, step: str, on_progress: Progress | None) -> list:
-    """Run `fn` over tasks in `jobs` processes (in order); reports each finished task."""
-    results = []
-    if jobs == 1 or len(tasks) < 2:
-        mapped: Iterable = map(fn, tasks)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=get_context("spawn"))
-        mapped = pool.map(fn, tasks)
-    try:
+class Workers:
+    """One process pool for every parallel step of a run, so workers import the
+    curation modules once; steps report each finished task."""
+
+    def __init__(self, jobs: int, on_progress: Progress | None) -> None:
+        self.jobs = jobs
+        self.on_progress = on_progress
+        self.pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn, tasks: list, step: str) -> list:
+        if self.pool is None and self.jobs > 1 and len(tasks) > 1:
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"))
+        mapped: Iterable = self.pool.map(fn, tasks) if self.pool and len(tasks) > 1 else map(fn, tasks)
+        results = []
         for n, result in enumerate(mapped, 1):
             results.append(result)
-            if on_progress:
-                on_progress(step, n, len(tasks))
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
-    return results
+            if self.on_progress:
+                self.on_progress(step, n, len(tasks))
+        return results
 
+    def __enter__(self) -> Self:
+        return self
 
-def _sampled(frame: pl.DataFrame, salt: str, fraction: float) -> pl.DataFrame:
-    return frame.filter(pl.col("id").map_elements(lambda i: stable_fraction(i, salt) < fraction,
-                                                  return_dtype=pl.Boolean))
-
-
-def _split(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
-    """Val or train by a digest of the snippet id; a repair row follows its snippet."""
-    return frame.with_columns(pl.when(pl.col("id").map_elements(lambda i: stable_fraction(i, "split") < val_fraction,
-                                                                return_dtype=pl.Boolean))
-                              .then(pl.lit("val")).otherwise(pl.lit("train")).alias("split"))
-
-
-def _turns(frame: pl.DataFrame) -> pl.Series:
-    return pl.Series("messages", [
-        [{"role": "user", "content": inst}, {"role": "assistant", "content": code_block(code)}]
-        for inst, code in frame.select("instruction", "code").iter_rows()], dtype=MESSAGES)
-
-
-def _snippet_rows(frame: pl.DataFrame, paths: dict[str, str], jobs: dict[str, str]) -> pl.DataFrame:
-    """Output columns (image excepted, its location instead) of rows built on a kept snippet."""
-    return frame.select(
-        "id", "kind", "messages", "library", "chart_kinds", "data_origin", "instruction", "instruction_source",
-        "code", "image_phash", "fault",
-        pl.struct(pl.col("shard").replace_strict(jobs, return_dtype=pl.String).alias("grid_job"),
-                  pl.col("shard").str.split("/").list.last().alias("shard"), "row", "snippet_id",
-                  "source").alias("provenance"),
-        "licence", "split", pl.col("shard").replace_strict(paths, return_dtype=pl.String).alias("ref_shard"),
-        pl.col("row").alias("ref_row"), pl.col("image_index").alias("ref_image"))
-
-
-def _imported_rows(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
-    """Output columns of imported dialogues: no image, no grid provenance."""
-    frame = frame.with_columns(pl.Series("id", [
-        "feedback-" + code_id(json.dumps(m, sort_keys=True)) for m in frame["messages"].to_list()], dtype=pl.String))
-    frame = _split(frame.unique("id", keep="first").sort("id"), val_fraction)
-    none = pl.lit(None, pl.String)
-    return frame.select(
-        "id", pl.lit("repair").alias("kind"), "messages", "library", "chart_kinds", "data_origin", "instruction",
-        pl.lit("import").alias("instruction_source"), "code", none.alias("image_phash"), none.alias("fault"),
-        pl.struct(none.alias("grid_job"), none.alias("shard"), pl.lit(None, pl.Int64).alias("row"),
-                  pl.col("source_id").alias("snippet_id"), "source").alias("provenance"),
-        none.alias("licence"), "split", none.alias("ref_shard"), pl.lit(None, pl.Int64).alias("ref_row"),
-        pl.lit(None, pl.Int32).alias("ref_image"))
+    def __exit__(self, *exc: object) -> None:
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig = CurationConfig(), *,
@@ -192,63 +160,25 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
     imported, import_stage = (feedback_dialogues(list(config.code_feedback), config.feedback_filter)
                               if config.code_feedback else (None, None))
     work = _prepare(output, force)
-    paths = {s.key: str(s.path) for s in shards}
-    jobs = {s.key: s.grid_job for s in shards}
 
-    index = [work / "index" / f"{i:06d}.parquet" for i in range(len(shards))]
-    input_rows = sum(_parallel(analyse_shard, [AnalyseTask(s, p, config.image_bounds, config.minhash)
-                                               for s, p in zip(shards, index, strict=True)],
-                               config.jobs, "analyse", on_progress))
-    stages = []
-    if bad:
-        lost = sum(b.rows for b in bad)
-        stages.append(Stage("verified shards", input_rows + lost, input_rows, {"bad_shard": lost}))
-    survivors, decided = decide(index, minhash=config.minhash, phash_distance=config.phash_distance, caps=config.caps)
-    stages += decided
-    survivors = _split(survivors, config.val_fraction)
-
-    tasks = [PairTask(path, part, work / "paired" / path.name)
-             for path, shard in zip(index, shards, strict=True)
-             if (part := survivors.filter(pl.col("shard") == shard.key).select("order", "split")).height]
-    _parallel(rules_part, tasks, config.jobs, "instructions", on_progress)
-    if config.llm:
-        writer = InstructionWriter(config.llm)
-        for n, task in enumerate(tasks, 1):
-            rewrite_with_llm(task.out_path, writer)
-            if on_progress:
-                on_progress("llm instructions", n, len(tasks))
-
-    parts, samples, leaked = [], [], [0]
-    for task in tasks:
-        frame = decontaminate(task.out_path, benchmark, config.decontam_threshold, lambda n: leaked.append(n))
-        frame = frame.with_columns(pl.lit("single").alias("kind"), _turns(frame), pl.col("id").alias("snippet_id"),
-                                   pl.lit(None, pl.String).alias("fault"))
-        samples.append(_sampled(frame, "repair", config.repair_fraction))
-        parts.append(_write_part(_snippet_rows(frame, paths, jobs), work / "rows" / task.out_path.name))
-    paired = sum(t.survivors.height for t in tasks)
-    stages.append(Stage("benchmark decontamination", paired, paired - sum(leaked), {"benchmark_overlap": sum(leaked)}))
-
-    sample = pl.concat(samples) if samples else pl.DataFrame()
-    if sample.height:
-        repairs, stage = repair_dialogues(sample, workdir=work, settings=config.repair_settings,
-                                          scheduler=config.scheduler, workers=config.workers, on_update=on_grid)
-        stages.append(stage)
-        repairs = repairs.with_columns(pl.col("id").alias("snippet_id"), ("repair-" + pl.col("variant_id")).alias("id"),
-                                       pl.lit("repair").alias("kind"))
-        for (shard,), group in repairs.group_by("shard"):
-            parts.append(_write_part(_snippet_rows(group.sort("id"), paths, jobs),
-                                     work / "rows" / f"repair-{Path(paths[shard]).stem}-{jobs[shard][:8]}.parquet"))
-    if imported is not None:
-        clean = imported.filter(~pl.Series([benchmark.contaminated(i, config.decontam_threshold)
-                                            or benchmark.contaminated(c, config.decontam_threshold)
-                                            for i, c in imported.select("instruction", "code").iter_rows()]))
-        import_stage.kept -= imported.height - clean.height
-        import_stage.dropped["benchmark_overlap"] = imported.height - clean.height
-        stages.append(Stage(import_stage.name, import_stage.input, import_stage.kept, import_stage.dropped))
-        if clean.height:
-            parts.append(_write_part(_imported_rows(clean, config.val_fraction), work / "rows" / "imported.parquet"))
-
-    written = _write(parts, output, work, config, on_progress)
+    with Workers(config.jobs, on_progress) as workers:
+        index = [work / "index" / f"{i:06d}.parquet" for i in range(len(shards))]
+        input_rows = sum(workers.map(analyse_shard, [AnalyseTask(s, p, config.image_bounds, config.minhash)
+                                                     for s, p in zip(shards, index, strict=True)], "analyse"))
+        stages = []
+        if bad:
+            lost = sum(b.rows for b in bad)
+            stages.append(Stage("verified shards", input_rows + lost, input_rows, {"bad_shard": lost}))
+        survivors, decided = decide(index, minhash=config.minhash, phash_distance=config.phash_distance,
+                                    caps=config.caps)
+        stages += decided
+        parts, sample = _pair(with_split(survivors, config.val_fraction), index, shards, stages, benchmark, config,
+                              work, workers)
+        if sample.height:
+            parts += _repairs(sample, stages, config, work, on_grid, shards)
+        if imported is not None:
+            parts += _imports(imported, import_stage, stages, benchmark, config, work)
+        written = _write(parts, output, work, config, workers)
     manifest = _manifest(inputs, shards, stages, written, config, output)
     write_card(output, manifest, _contact_samples(output, written), manifest["distributions"])
     write_json(manifest, output / "manifest.json")
@@ -256,20 +186,78 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
     return CurationReport(output, stages, written, input_rows + sum(b.rows for b in bad), time.monotonic() - started)
 
 
+def _keys(shards: list[ResultShard]) -> tuple[dict[str, str], dict[str, str]]:
+    """Result shard key -> its path, and -> its grid job."""
+    return {s.key: str(s.path) for s in shards}, {s.key: s.grid_job for s in shards}
+
+
+def _pair(survivors: pl.DataFrame, index: list[Path], shards: list[ResultShard], stages: list[Stage],
+          benchmark: BenchmarkIndex, config: CurationConfig, work: Path,
+          workers: Workers) -> tuple[list[Path], pl.DataFrame]:
+    """Instructions and decontamination, part by part; returns the single-row parts and
+    the sample of kept snippets that get repair dialogues."""
+    tasks = [PairTask(path, part, work / "paired" / path.name)
+             for path, shard in zip(index, shards, strict=True)
+             if (part := survivors.filter(pl.col("shard") == shard.key).select("order", "split")).height]
+    workers.map(rules_part, tasks, "instructions")
+    if config.llm:
+        writer = InstructionWriter(config.llm)
+        for n, task in enumerate(tasks, 1):
+            rewrite_with_llm(task.out_path, writer)
+            if workers.on_progress:
+                workers.on_progress("llm instructions", n, len(tasks))
+    paths, jobs = _keys(shards)
+    finish = [FinishTask(t.out_path, work / "rows" / t.out_path.name, benchmark, config.decontam_threshold,
+                         config.repair_fraction, paths, jobs) for t in tasks]
+    results = workers.map(finish_part, finish, "decontaminate")
+    leaked = sum(n for n, _ in results)
+    stages.append(Stage("benchmark decontamination", survivors.height, survivors.height - leaked,
+                        {"benchmark_overlap": leaked}))
+    samples = [s for _, s in results if s.height]
+    return [f.rows_path for f in finish], (pl.concat(samples) if samples else pl.DataFrame())
+
+
+def _repairs(sample: pl.DataFrame, stages: list[Stage], config: CurationConfig, work: Path,
+             on_grid: Callable[[GridState], None] | None, shards: list[ResultShard]) -> list[Path]:
+    """Repair rows, written in one part per result shard their images come from."""
+    repairs, stage = repair_dialogues(sample, workdir=work, settings=config.repair_settings,
+                                      scheduler=config.scheduler, workers=config.workers, on_update=on_grid)
+    stages.append(stage)
+    repairs = repairs.with_columns(pl.col("id").alias("snippet_id"), ("repair-" + pl.col("variant_id")).alias("id"),
+                                   pl.lit("repair").alias("kind"))
+    paths, jobs = _keys(shards)
+    return [_write_part(snippet_rows(group.sort("id"), paths, jobs),
+                        work / "rows" / f"repair-{Path(paths[shard]).stem}-{jobs[shard][:8]}.parquet")
+            for (shard,), group in repairs.group_by("shard")]
+
+
+def _imports(imported: pl.DataFrame, stage: Stage, stages: list[Stage], benchmark: BenchmarkIndex,
+             config: CurationConfig, work: Path) -> list[Path]:
+    """Imported dialogues that overlap no benchmark task, as one part."""
+    leaked = pl.Series([benchmark.contaminated(i, config.decontam_threshold)
+                        or benchmark.contaminated(c, config.decontam_threshold)
+                        for i, c in imported.select("instruction", "code").iter_rows()], dtype=pl.Boolean)
+    clean = imported.filter(~leaked)
+    stages.append(Stage(stage.name, stage.input, clean.height,
+                        {**stage.dropped, "benchmark_overlap": imported.height - clean.height}))
+    if not clean.height:
+        return []
+    return [_write_part(imported_rows(clean, config.val_fraction), work / "rows" / "imported.parquet")]
+
+
 def _write_part(frame: pl.DataFrame, path: Path) -> Path:
     write_parquet(frame.to_arrow(), path)
     return path
 
 
-def _write(parts: list[Path], output: Path, work: Path, config: CurationConfig,
-           on_progress: Progress | None) -> list[dict]:
+def _write(parts: list[Path], output: Path, work: Path, config: CurationConfig, workers: Workers) -> list[dict]:
     if not parts:
         return []
     assignment = work / "assignment.parquet"
     write_parquet(assign(parts, config.shard_rows).to_arrow(), assignment)
     buckets = work / "buckets"
-    _parallel(fill, [FillTask(p, assignment, buckets) for p in parts], config.jobs, "gather images", on_progress)
-    return _parallel(partial(merge, output=output), buckets_in(buckets), config.jobs, "write shards", on_progress)
+    workers.map(fill, [FillTask(p, assignment, buckets) for p in parts], "gather images")
+    return workers.map(partial(merge, output=output), buckets_in(buckets), "write shards")
 
 
 def _contact_samples(output: Path, shards: list[dict], n: int = 16) -> list[tuple[str, bytes]]:

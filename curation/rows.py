@@ -1,0 +1,62 @@
+"""The output columns each kind of curated row carries (image excepted: rows carry
+where their PNG lives, and the writer fetches it), plus the stable split and sampling
+rules every row kind shares."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from viscode.curation.decide import stable_fraction
+
+from viscode.codetext import code_id
+from viscode.selfdebug import code_block
+
+MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
+
+
+def sampled(frame: pl.DataFrame, salt: str, fraction: float) -> pl.DataFrame:
+    """The rows whose id falls in a fixed `fraction` for this salt: the same sample every run."""
+    return frame.filter(pl.col("id").map_elements(lambda i: stable_fraction(i, salt) < fraction,
+                                                  return_dtype=pl.Boolean))
+
+
+def with_split(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
+    """Val or train by a digest of the snippet id; repair rows take their snippet's split."""
+    return frame.with_columns(pl.when(pl.col("id").map_elements(lambda i: stable_fraction(i, "split") < val_fraction,
+                                                                return_dtype=pl.Boolean))
+                              .then(pl.lit("val")).otherwise(pl.lit("train")).alias("split"))
+
+
+def single_turns(frame: pl.DataFrame) -> pl.Series:
+    """instruction -> working code, the VisCode-200K conversation layout."""
+    return pl.Series("messages", [
+        [{"role": "user", "content": inst}, {"role": "assistant", "content": code_block(code)}]
+        for inst, code in frame.select("instruction", "code").iter_rows()], dtype=MESSAGES)
+
+
+def snippet_rows(frame: pl.DataFrame, paths: dict[str, str], jobs: dict[str, str]) -> pl.DataFrame:
+    """Output columns of rows built on a kept snippet (single and repair rows)."""
+    return frame.select(
+        "id", "kind", "messages", "library", "chart_kinds", "data_origin", "instruction", "instruction_source",
+        "code", "image_phash", "fault",
+        pl.struct(pl.col("shard").replace_strict(jobs, return_dtype=pl.String).alias("grid_job"),
+                  pl.col("shard").str.split("/").list.last().alias("shard"), "row", "snippet_id",
+                  "source").alias("provenance"),
+        "licence", "split", pl.col("shard").replace_strict(paths, return_dtype=pl.String).alias("ref_shard"),
+        pl.col("row").alias("ref_row"), pl.col("image_index").alias("ref_image"))
+
+
+def imported_rows(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
+    """Output columns of imported dialogues: no image, no grid provenance."""
+    frame = frame.with_columns(pl.Series("id", [
+        "feedback-" + code_id(json.dumps(m, sort_keys=True)) for m in frame["messages"].to_list()], dtype=pl.String))
+    frame = with_split(frame.unique("id", keep="first").sort("id"), val_fraction)
+    none = pl.lit(None, pl.String)
+    return frame.select(
+        "id", pl.lit("repair").alias("kind"), "messages", "library", "chart_kinds", "data_origin", "instruction",
+        pl.lit("import").alias("instruction_source"), "code", none.alias("image_phash"), none.alias("fault"),
+        pl.struct(none.alias("grid_job"), none.alias("shard"), pl.lit(None, pl.Int64).alias("row"),
+                  pl.col("source_id").alias("snippet_id"), "source").alias("provenance"),
+        none.alias("licence"), "split", none.alias("ref_shard"), pl.lit(None, pl.Int64).alias("ref_row"),
+        pl.lit(None, pl.Int32).alias("ref_image"))

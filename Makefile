@@ -13,3 +13,4 @@ test: setup
 perf: setup
 	.venv/bin/python perf/sandbox_speed.py
 	.venv/bin/python perf/grid_speed.py
+	.venv/bin/python perf/curation_speed.py

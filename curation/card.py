@@ -34,6 +34,7 @@ HF_LICENSES = frozenset({"apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "c
 
 # Why a stage may drop a row, in plain words; a reason missing here is still listed, by name.
 REASONS: dict[str, str] = {
+    "bad_shard": "its result shard was missing or did not match the grid manifest (left out with --skip-bad-shards)",
     "status_error": "the code raised an exception when it ran",
     "status_timeout": "the code ran past the sandbox time limit",
     "status_memory": "the code ran past the sandbox memory limit",
@@ -41,16 +42,29 @@ REASONS: dict[str, str] = {
     "status_crashed": "the Python process running the code crashed",
     "status_sandbox_error": "the sandbox could not run the code (its chunk was quarantined after repeated worker loss)",
     "no_image": "the code ran but drew no figure",
-    "empty_figure": "the figure has axes but nothing drawn on them",
-    "blank": "the image is a single flat colour",
-    "unreadable": "the image bytes are not a PNG that can be decoded",
+    "undecodable": "the image bytes are not a PNG that decodes",
     "too_small": "the image is smaller than the minimum size",
     "too_large": "the image is larger than the maximum size",
+    "blank": "the image is blank or nearly one flat colour",
+    "no_artists": "the figure has axes but nothing drawn on them (the sandbox counted no artists)",
     "duplicate_code": "the same code, up to comments, layout and quote style, is already kept",
     "near_duplicate_code": "near-identical code (MinHash over tokens) is already kept",
     "near_duplicate_image": "a near-identical image (pHash within the distance limit) is already kept",
     "library_cap": "its plotting library already has as many rows as the balance cap allows",
     "chart_kind_cap": "one of its chart kinds already has as many rows as the balance cap allows",
+    "benchmark_overlap": "its instruction or code shares a long word span with a benchmark task",
+    "no_variant": "no realistic fault could be planted in the snippet",
+    "duplicate_variant": "another snippet broke into the same faulty program",
+    "variant_ok": "the faulty variant still ran without error, so it teaches no repair",
+    "variant_timeout": "the faulty variant ran past the time limit instead of failing",
+    "invalid_json": "the line is not a JSON object",
+    "bad_roles": "the turns do not alternate user and assistant, or the messages are malformed",
+    "too_few_turns": "the dialogue has fewer turns than the minimum",
+    "too_many_turns": "the dialogue has more turns than the maximum",
+    "too_long": "the dialogue is longer than the character limit",
+    "not_python": "the dialogue's code is not Python",
+    "no_code": "the dialogue has no code block",
+    "duplicate_dialogue": "the same dialogue was imported before",
 }
 
 
@@ -150,7 +164,9 @@ def _summary(manifest: dict, pretty_name: str, total: int, split_rows: dict[str,
     return [f"# {pretty_name}", "",
             ("Plotting programs that were executed in a sandbox and drew a usable figure, each paired with a "
              "natural-language instruction and the rendered PNG. `single` rows are one instruction and the working "
-             "code; `repair` rows add a failing attempt, its error and the fix (VisCode-200K conversation layout)."), "",
+             "code; `repair` rows add a failing attempt, its real error and the fix (VisCode-200K conversation "
+             "layout). Imported dialogues (`instruction_source` `import`) were not executed here and have no "
+             "image."), "",
             f"**{total:,} rows** ({splits}; {kinds}), curated schema version {manifest['schema_version']}.", "",
             ("Columns: `id`, `kind`, `messages`, `library`, `chart_kinds`, `data_origin`, `instruction`, "
              "`instruction_source`, `code`, `image` (PNG bytes), `image_phash`, `fault`, `provenance` (grid job, "
@@ -168,7 +184,9 @@ def _stages(manifest: dict) -> list[str]:
     why = [f"- `{reason}` ({n:,}): {REASONS.get(reason, 'no explanation recorded for this reason')}"
            for reason, n in _by_count(totals)]
     return ["## Counts at every stage", "",
-            "Each stage's input is the previous stage's kept rows; input = kept + dropped at every stage.", "",
+            ("Each filtering stage's input is the previous one's kept rows; the repair stage counts the kept "
+             "snippets sampled for a dialogue and the import stage the dialogues read. input = kept + dropped at "
+             "every stage."), "",
             _table(["stage", "input", "kept", "dropped", "dropped by reason"], rows), "",
             "## Why rows were dropped", "", *(why or ["No rows were dropped."])]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import fields
 from pathlib import Path
 
 from rich.console import Console
@@ -14,6 +15,7 @@ from viscode.curation.decide import Caps
 from viscode.curation.llm import LLMConfig
 from viscode.curation.pipeline import CurationConfig, CurationReport, curate
 from viscode.curation.pull import pull
+from viscode.curation.tags import CHART_KINDS, LIBRARIES
 from viscode.grid.cli import quiet_dask_logs
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState
@@ -21,6 +23,7 @@ from viscode.grid.job import GridState
 from viscode.errors import UsageError
 
 DEFAULTS = CurationConfig()
+LLM_DEFAULTS = {f.name: f.default for f in fields(LLMConfig)}
 
 
 def add_parser(subparsers) -> None:
@@ -29,13 +32,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", metavar="GRID_OUTPUT", help="folders written by `viscode grid run`")
     parser.add_argument("--output", required=True, metavar="DIR")
     parser.add_argument("--force", action="store_true", help="replace a curated dataset already in DIR")
-    parser.add_argument("--val-fraction", type=float, default=0.05, metavar="F")
+    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction, metavar="F")
     parser.add_argument("--instructions", choices=("rules", "llm"), default="rules",
                         help="five-part instructions from code analysis, or from an OpenAI-compatible endpoint")
     parser.add_argument("--endpoint", metavar="URL", help="llm: base URL, e.g. http://localhost:8000/v1")
     parser.add_argument("--model", metavar="NAME", help="llm: model name")
-    parser.add_argument("--llm-rpm", type=float, default=600, metavar="N", help="llm: requests per minute")
-    parser.add_argument("--llm-concurrency", type=int, default=4, metavar="N")
+    parser.add_argument("--llm-rpm", type=float, default=LLM_DEFAULTS["requests_per_minute"], metavar="N",
+                        help="llm: requests per minute")
+    parser.add_argument("--llm-concurrency", type=int, default=LLM_DEFAULTS["concurrency"], metavar="N")
     parser.add_argument("--llm-cache", type=Path, metavar="DIR",
                         help="llm: response cache (default ~/.cache/viscode/llm)")
     parser.add_argument("--cap-library", action="append", default=[], metavar="LIB=N",
@@ -56,7 +60,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--max-turns", type=int, default=DEFAULTS.feedback_filter.max_turns, metavar="N")
     parser.add_argument("--max-chars", type=int, default=DEFAULTS.feedback_filter.max_chars, metavar="N")
     parser.add_argument("--shard-rows", type=int, default=DEFAULTS.shard_rows, metavar="N")
-    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), metavar="N",
+    parser.add_argument("--jobs", type=int, default=DEFAULTS.jobs, metavar="N",
                         help="processes for the per-shard work")
     parser.add_argument("--skip-bad-shards", action="store_true",
                         help="curate without result shards that are missing or truncated (counted in the card)")
@@ -73,12 +77,14 @@ def add_parser(subparsers) -> None:
     pull_parser.set_defaults(handler=pull_command)
 
 
-def _caps(values: list[str], flag: str) -> tuple[tuple[str, int], ...]:
+def _caps(values: list[str], flag: str, known: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     caps = {}
     for value in values:
         name, _, number = value.partition("=")
         if not name or not number.isdigit():
             raise UsageError(f"{flag} takes NAME=N with N a whole number, got {value!r}")
+        if name not in known:
+            raise UsageError(f"{flag}: unknown name {name!r}; one of {', '.join(known)}")
         caps[name] = int(number)
     return tuple(sorted(caps.items()))
 
@@ -99,7 +105,8 @@ def config_from(args: argparse.Namespace) -> CurationConfig:
             raise UsageError(f"{flag} must be positive, got {value}")
     return CurationConfig(
         val_fraction=args.val_fraction, llm=llm,
-        caps=Caps(_caps(args.cap_library, "--cap-library"), _caps(args.cap_chart_kind, "--cap-chart-kind")),
+        caps=Caps(_caps(args.cap_library, "--cap-library", LIBRARIES),
+                  _caps(args.cap_chart_kind, "--cap-chart-kind", CHART_KINDS)),
         benchmarks=tuple(args.benchmark), decontam_threshold=args.decontam_threshold,
         repair_fraction=args.repair_fraction, repair_settings=SandboxSettings(timeout_s=args.timeout),
         scheduler=args.scheduler, workers=args.workers, code_feedback=tuple(args.code_feedback),

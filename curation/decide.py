@@ -34,6 +34,11 @@ def stable_fraction(key: str, salt: str) -> float:
     return int(hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()[:12], 16) / 16**12
 
 
+def stable_fraction_of(column: str, salt: str) -> pl.Expr:
+    """`stable_fraction` of every value of a string column."""
+    return pl.col(column).map_elements(lambda key: stable_fraction(key, salt), return_dtype=pl.Float64)
+
+
 def _check_ids(index: pl.LazyFrame) -> None:
     """The same id must mean the same program (up to comments and layout), or provenance
     would be ambiguous. Only kept rows matter: a failed row never reaches the output."""
@@ -61,16 +66,14 @@ def _keep_representatives(frame: pl.DataFrame, representatives: list[str]) -> pl
 
 
 def _cap(frame: pl.DataFrame, column: str, caps: tuple[tuple[str, int], ...], explode: bool) -> pl.DataFrame:
-    """Keep at most `cap` rows per value, the first by a stable pseudo-random rank."""
-    if not caps:
-        return frame
-    limits = pl.DataFrame({"value": [k for k, _ in caps], "cap": [v for _, v in caps]})
-    long = frame.select("order", "rank", pl.col(column).alias("value"))
-    if explode:
-        long = long.explode("value")
-    over = (long.join(limits, on="value").with_columns(pl.col("rank").rank("ordinal").over("value").alias("n"))
-            .filter(pl.col("n") > pl.col("cap")).select("order").unique())
-    return frame.join(over, on="order", how="anti").sort("order")
+    """Keep at most `cap` rows per value, the first by a stable pseudo-random rank. Caps
+    apply one value at a time, so a row dropped for one chart kind no longer counts
+    against another."""
+    for value, cap in caps:
+        has = pl.col(column).list.contains(value) if explode else pl.col(column) == value
+        over = (frame.filter(has).sort("rank", "order").slice(cap).select("order"))
+        frame = frame.join(over, on="order", how="anti")
+    return frame.sort("order")
 
 
 def decide(index_paths: list[Path], *, minhash: MinHashConfig, phash_distance: int, caps: Caps,
@@ -81,7 +84,7 @@ def decide(index_paths: list[Path], *, minhash: MinHashConfig, phash_distance: i
     ran, usable = _reasons(index)
     frame = (index.filter(pl.col("reason").is_null())
              .select("order", "shard", "row", "id", "code_key", "image_index", "image_phash", "library",
-                     "chart_kinds", "data_origin", "signature")
+                     "chart_kinds", "data_origin")
              .sort("order").collect(engine="streaming"))
     stages = [ran, usable]
 
@@ -89,9 +92,11 @@ def decide(index_paths: list[Path], *, minhash: MinHashConfig, phash_distance: i
     exact = frame.join(winners, on="order", how="semi").sort("order")
     stages.append(Stage("exact code dedup", frame.height, exact.height, {"duplicate_code": frame.height - exact.height}))
 
-    sigs = np.asarray(exact["signature"].to_list(), dtype=np.uint64) if exact.height else np.zeros((0, 0), np.uint64)
-    near = _keep_representatives(exact, near_duplicate_clusters(exact["order"].to_list(), sigs, minhash)).drop(
-        "signature")
+    width = minhash.bands * minhash.rows  # signatures of exact winners only, straight into one uint32 array
+    sigs = (index.join(exact.lazy().select("order"), on="order", how="semi").sort("order")
+            .select(pl.col("signature").list.to_array(width)).collect(engine="streaming")
+            .to_series().to_numpy().reshape(-1, width).astype(np.uint32))
+    near = _keep_representatives(exact, near_duplicate_clusters(exact["order"].to_list(), sigs, minhash))
     stages.append(Stage("near-duplicate code", exact.height, near.height,
                         {"near_duplicate_code": exact.height - near.height}))
 
@@ -100,8 +105,7 @@ def decide(index_paths: list[Path], *, minhash: MinHashConfig, phash_distance: i
     stages.append(Stage("near-duplicate image", near.height, distinct.height,
                         {"near_duplicate_image": near.height - distinct.height}))
 
-    ranked = distinct.with_columns(pl.col("order").map_elements(lambda o: stable_fraction(o, "balance"),
-                                                                return_dtype=pl.Float64).alias("rank"))
+    ranked = distinct.with_columns(stable_fraction_of("id", "balance").alias("rank"))  # ids are unique here
     by_library = _cap(ranked, "library", caps.library, explode=False)
     by_kind = _cap(by_library, "chart_kinds", caps.chart_kind, explode=True)
     stages.append(Stage("balance caps", distinct.height, by_kind.height,

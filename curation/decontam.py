@@ -136,6 +136,10 @@ class BenchmarkIndex:
     def contaminated(self, text: str, threshold: float = DEFAULT_THRESHOLD) -> bool:
         return self.overlap(text) >= threshold
 
+    def leaks(self, pairs: list[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD) -> list[bool]:
+        """For each (instruction, code) pair: does either overlap a benchmark task?"""
+        return [self.contaminated(text, threshold) or self.contaminated(code, threshold) for text, code in pairs]
+
 
 def build_index(texts: list[str], n: int = DEFAULT_N, min_shared: int = MIN_SHARED) -> BenchmarkIndex:
     """The index of benchmark texts; texts shorter than n words have no n-grams and are never matched."""

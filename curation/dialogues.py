@@ -7,6 +7,7 @@ in the dialogue is the one the sandbox recorded, never a guess.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,34 +21,39 @@ from viscode.curation.tags import tag
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState, run_grid
 
+from viscode.codetext import code_id
 from viscode.shards import write_parquet
 
 
 def repair_dialogues(sample: pl.DataFrame, *, workdir: Path, settings: SandboxSettings, scheduler: str | None,
                      workers: int | None, on_update: Callable[[GridState], None] | None = None,
-                     ) -> tuple[pl.DataFrame, Stage]:
+                     ) -> tuple[pl.DataFrame | None, Stage]:
     """Repair rows for kept snippets (rows with order, id, code and instruction).
 
     Returns rows with the snippet's columns plus `variant_id`, `fault` (replaced),
-    `faulty` and `messages` (replaced), and the stage: snippets in, dialogues kept,
-    the rest by reason."""
-    made = {}
+    `faulty` and `messages` (replaced), or None when no snippet had a variant, and the
+    stage: snippets in, dialogues kept, the rest by reason."""
+    made: dict[str, dict] = {}
+    none = 0
     for order, source_id, code in sample.select("order", "id", "code").iter_rows():
-        for v in variants(code, source_id):  # one variant per snippet; two snippets may break into one program
+        found = variants(code, source_id)  # one variant per snippet
+        none += not found
+        for v in found:  # two snippets may break into the same program: the first by order keeps it
             made.setdefault(v.id, {"id": v.id, "code": v.code, "source": f"repair:{v.fault}:{source_id}",
                                    "origin": order, "fault": v.fault})
-    dropped = {"no_variant": sample.height - len(made)}
+    dropped = {"no_variant": none, "duplicate_variant": sample.height - none - len(made)}
     if not made:
-        return sample.clear(), Stage("repair dialogues", sample.height, 0, dropped)
+        return None, Stage("repair dialogues", sample.height, 0, dropped)
     variant_file = workdir / "repair-input" / "variants.parquet"
     write_parquet(pa.Table.from_pylist(sorted(made.values(), key=lambda m: m["id"])), variant_file)
     grid = workdir / "repair-grid"
     run_grid([str(variant_file)], grid, settings=settings, scheduler=scheduler, workers=workers, force=True,
              on_update=on_update)
-    ran = (pl.read_parquet(grid / "results" / "*.parquet")
+    ran = (pl.scan_parquet(grid / "results" / "*.parquet")
            .select(pl.col("id").alias("variant_id"), pl.col("code").alias("faulty"), "origin", "fault", "status",
                    pl.when(pl.col("traceback").str.len_chars() > 0).then("traceback")
-                   .otherwise(pl.concat_str(["error_type", "error_message"], separator=": ")).alias("error")))
+                   .otherwise(pl.concat_str(["error_type", "error_message"], separator=": ")).alias("error"))
+           .collect())
     dropped |= {f"variant_{status}": n for status, n in ran.group_by("status").len().iter_rows() if status != "error"}
     rows = (ran.filter(pl.col("status") == "error")
             .join(sample.drop("fault", "messages"), left_on="origin", right_on="order", how="inner")
@@ -69,14 +75,20 @@ def feedback_dialogues(paths: list[Path], flt: FeedbackFilter) -> tuple[pl.DataF
         for reason, n in counts.items():
             if reason != "kept":
                 dropped[reason] = dropped.get(reason, 0) + n
-    rows = []
-    for record in records:
+    rows = {}
+    for record in sorted(records, key=lambda r: r["source"]):  # of identical dialogues the first source keeps it
+        row_id = "feedback-" + code_id(json.dumps(record["messages"], sort_keys=True))
+        if row_id in rows:
+            dropped["duplicate_dialogue"] = dropped.get("duplicate_dialogue", 0) + 1
+            continue
         tags = tag(record["code"])
-        source_id = record["source"] if record["id"] is None else str(record["id"])
-        rows.append({"source_id": source_id, "source": record["source"], "messages": record["messages"],
-                     "code": record["code"], "instruction": next(m["content"] for m in record["messages"] if m["role"] == "user"),
-                     "library": tags.library, "chart_kinds": list(tags.chart_kinds), "data_origin": tags.data_origin})
-    frame = pl.DataFrame(rows, schema={"source_id": pl.String, "source": pl.String, "messages": MESSAGES,
-                                       "code": pl.String, "instruction": pl.String, "library": pl.String,
-                                       "chart_kinds": pl.List(pl.String), "data_origin": pl.String})
-    return frame, Stage("code-feedback import", len(records) + sum(dropped.values()), len(records), dropped)
+        rows[row_id] = {
+            "id": row_id, "source_id": record["source"] if record["id"] is None else str(record["id"]),
+            "source": record["source"], "messages": record["messages"], "code": record["code"],
+            "instruction": next(m["content"] for m in record["messages"] if m["role"] == "user"),
+            "library": tags.library, "chart_kinds": list(tags.chart_kinds), "data_origin": tags.data_origin}
+    frame = pl.DataFrame([rows[k] for k in sorted(rows)], schema={
+        "id": pl.String, "source_id": pl.String, "source": pl.String, "messages": MESSAGES, "code": pl.String,
+        "instruction": pl.String, "library": pl.String, "chart_kinds": pl.List(pl.String), "data_origin": pl.String})
+    return frame, Stage("code-feedback import", len(records) + sum(dropped.values()) - dropped.get(
+        "duplicate_dialogue", 0), frame.height, dropped)

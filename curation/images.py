@@ -151,11 +151,17 @@ def _close_pairs(values: np.ndarray, max_distance: int) -> list[tuple[np.ndarray
     pairwise. A bucket over _BUCKET_LIMIT is instead banded again on its remaining free bits, which still hold
     every difference of a close pair (so pigeonhole applies again and nothing is missed), but only where that at
     least halves its pair count: a dense clump is compared pairwise rather than fanned out level after level.
+    Bits all members of a bucket share are dropped first: it is banded on the bits where it varies, and when
+    those are max_distance or fewer, all its members are close.
     """
     found = []
-    pending = [(np.arange(values.size), (1 << 64) - 1)]
+    pending = [(np.arange(values.size), (1 << 64) - 1, True)]
     while pending:
-        members, free = pending.pop()
+        members, free, top = pending.pop()
+        free &= int(np.bitwise_or.reduce(values[members] ^ values[members[0]]))
+        if free.bit_count() <= max_distance:  # members differ in no more bits than allowed: all close
+            found.append((np.repeat(members[:1], members.size - 1), members[1:]))
+            continue
         grouped = []
         for band in _bands(free, max_distance + 1):
             keys = values[members] & np.uint64(band)
@@ -164,13 +170,13 @@ def _close_pairs(values: np.ndarray, max_distance: int) -> list[tuple[np.ndarray
             grouped.append((band, members[order], starts, np.diff(np.r_[starts, members.size])))
         pairs = members.size * (members.size - 1) // 2
         banded_pairs = sum(int((sizes * (sizes - 1) // 2).sum()) for _, _, _, sizes in grouped)
-        if free != (1 << 64) - 1 and 2 * banded_pairs > pairs:
+        if not top and 2 * banded_pairs > pairs:
             found.extend(_pairs_in_runs(values, members, np.full(members.size, members.size), max_distance))
             continue
         for band, ordered, starts, sizes in grouped:
             rest = free & ~band
-            split = (sizes > _BUCKET_LIMIT) & (rest.bit_count() > max_distance)
-            pending.extend((ordered[s : s + z], rest) for s, z in zip(starts[split], sizes[split], strict=True))
+            split = sizes > _BUCKET_LIMIT
+            pending.extend((ordered[s : s + z], rest, False) for s, z in zip(starts[split], sizes[split], strict=True))
             run_ends = np.repeat(np.where(split, starts + 1, starts + sizes), sizes)  # split runs: nothing to pair
             found.extend(_pairs_in_runs(values, ordered, run_ends, max_distance))
     return found

@@ -75,9 +75,8 @@ def finish_part(task: FinishTask) -> tuple[int, pl.DataFrame]:
     how many were dropped plus the part's sample for repair dialogues."""
     frame = pl.read_parquet(task.paired_path)
     texts = [_instruction(r).text() for r in frame.select(*PARTS).to_dicts()]
-    leaked = pl.Series([task.benchmark.contaminated(text, task.threshold)
-                        or task.benchmark.contaminated(code, task.threshold)
-                        for text, code in zip(texts, frame["code"].to_list(), strict=True)], dtype=pl.Boolean)
+    leaked = pl.Series(task.benchmark.leaks(list(zip(texts, frame["code"].to_list(), strict=True)), task.threshold),
+                       dtype=pl.Boolean)
     frame = (frame.with_columns(pl.Series("instruction", texts, dtype=pl.String)).filter(~leaked)
              .with_columns(pl.lit("single").alias("kind"), pl.col("id").alias("snippet_id"),
                            pl.lit(None, pl.String).alias("fault")))

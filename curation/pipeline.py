@@ -10,6 +10,8 @@ written last, so a folder with a manifest is a finished curation.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import time
@@ -40,7 +42,7 @@ from viscode.curation.llm import InstructionWriter, LLMConfig
 from viscode.curation.minhash import MinHashConfig
 from viscode.curation.pairing import FinishTask, PairTask, finish_part, rewrite_with_llm, rules_part
 from viscode.curation.rows import imported_rows, snippet_rows, with_split
-from viscode.curation.schema import CURATED_SCHEMA_VERSION, SPLITS
+from viscode.curation.schema import CURATED_SCHEMA_VERSION, MANIFEST_KIND, SPLITS
 from viscode.curation.source import ResultShard, open_grid_outputs
 from viscode.curation.stages import Stage
 from viscode.curation.write import FillTask, assign, buckets_in, fill, merge
@@ -49,8 +51,7 @@ from viscode.grid.job import GridState
 
 from viscode.shards import remove_orphan_temps, write_json, write_parquet
 
-MANIFEST_KIND = "curated"
-WORK = ".work"
+WORK, LOCK = ".work", ".curate.lock"
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -79,6 +80,8 @@ class CurationConfig:
             raise ValueError(f"val fraction must be in [0, 1), got {self.val_fraction}")
         if not 0 <= self.repair_fraction <= 1:
             raise ValueError(f"repair fraction must be in [0, 1], got {self.repair_fraction}")
+        if not 0 < self.decontam_threshold <= 1:
+            raise ValueError(f"decontamination threshold must be in (0, 1], got {self.decontam_threshold}")
         if self.shard_rows < 1 or self.jobs < 1:
             raise ValueError("shard rows and jobs must be >= 1")
 
@@ -106,16 +109,54 @@ class CurationReport:
         return {split: sum(s["rows"] for s in self.shards if s["split"] == split) for split in SPLITS}
 
 
-def _prepare(output: Path, force: bool) -> Path:
-    if (output / "manifest.json").exists() and not force:
-        raise ValueError(f"{output}: already holds a curated dataset; pass --force to replace it")
-    for old in ("manifest.json", "card.md"):
-        (output / old).unlink(missing_ok=True)
-    for old in (*SPLITS, "card", WORK):
-        shutil.rmtree(output / old, ignore_errors=True)
-    output.mkdir(parents=True, exist_ok=True)
+def _claim(output: Path, inputs: list[Path], force: bool) -> tuple[Path, int]:
+    """Make `output` ours for this run: never a grid output, never another kind of folder,
+    a finished curation only with --force, one run at a time (flock). Returns the work
+    folder and the lock's file descriptor."""
+    where = output.absolute()
+    for folder in inputs:
+        folder = folder.absolute()
+        if where == folder or folder in where.parents or where in folder.parents:
+            raise ValueError(f"{output}: the output folder must be outside the grid outputs ({folder})")
+    manifest = output / "manifest.json"
+    if manifest.exists():
+        try:
+            kind = json.loads(manifest.read_text()).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+        if kind != MANIFEST_KIND:
+            raise ValueError(f"{output}: holds something else (manifest kind {kind!r}); choose another folder")
+        if not force:
+            raise ValueError(f"{output}: already holds a curated dataset; pass --force to replace it")
+    elif output.is_dir() and any(p.name not in (WORK, LOCK) for p in output.iterdir()) and not force:
+        raise ValueError(f"{output}: not empty; choose an empty folder or pass --force")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        lock = os.open(output / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ValueError(f"{output}: cannot write the output folder ({exc.strerror or exc})") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        raise ValueError(f"{output}: another `viscode curate` is writing here") from None
+    shutil.rmtree(output / WORK, ignore_errors=True)  # a crashed run's leftovers
     remove_orphan_temps(output)
-    return output / WORK
+    return output / WORK, lock
+
+
+def _publish(staged: Path, output: Path, manifest: dict) -> None:
+    """Swap the new dataset in: the old manifest goes first and the new one comes last, so
+    a crash in between leaves a folder without a manifest (unfinished), never a mix."""
+    (output / "manifest.json").unlink(missing_ok=True)
+    for name in (*SPLITS, "card", "card.md"):
+        old = output / name
+        if old.is_dir():
+            shutil.rmtree(old)
+        old.unlink(missing_ok=True)
+        if (staged / name).exists():
+            (staged / name).rename(old)
+    write_json(manifest, output / "manifest.json")
 
 
 class Workers:
@@ -159,31 +200,45 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
     benchmark = build_index(load_benchmark_texts([DEFAULT_BENCHMARK, *config.benchmarks]))
     imported, import_stage = (feedback_dialogues(list(config.code_feedback), config.feedback_filter)
                               if config.code_feedback else (None, None))
-    work = _prepare(output, force)
+    work, lock = _claim(output, [Path(p) for p in inputs], force)
+    try:
+        stages, written, input_rows = _run(shards, bad, benchmark, imported, import_stage, config, work,
+                                           on_progress, on_grid)
+        staged = work / "out"
+        manifest = _manifest(inputs, shards, stages, written, config, staged)
+        write_card(staged, manifest, _contact_samples(staged, written), manifest["distributions"])
+        _publish(staged, output, manifest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(lock)
+    return CurationReport(output, stages, written, input_rows, time.monotonic() - started)
 
+
+def _run(shards: list[ResultShard], bad: list, benchmark: BenchmarkIndex, imported: pl.DataFrame | None,
+         import_stage: Stage | None, config: CurationConfig, work: Path, on_progress: Progress | None,
+         on_grid: Callable[[GridState], None] | None) -> tuple[list[Stage], list[dict], int]:
+    """Every step, writing the new shards under work/out; returns stages, shard entries and input rows."""
+    stages: list[Stage] = []
+    parts: list[Path] = []
     with Workers(config.jobs, on_progress) as workers:
         index = [work / "index" / f"{i:06d}.parquet" for i in range(len(shards))]
         input_rows = sum(workers.map(analyse_shard, [AnalyseTask(s, p, config.image_bounds, config.minhash)
                                                      for s, p in zip(shards, index, strict=True)], "analyse"))
-        stages = []
+        lost = sum(b.rows for b in bad)
         if bad:
-            lost = sum(b.rows for b in bad)
             stages.append(Stage("verified shards", input_rows + lost, input_rows, {"bad_shard": lost}))
-        survivors, decided = decide(index, minhash=config.minhash, phash_distance=config.phash_distance,
-                                    caps=config.caps)
-        stages += decided
-        parts, sample = _pair(with_split(survivors, config.val_fraction), index, shards, stages, benchmark, config,
-                              work, workers)
-        if sample.height:
-            parts += _repairs(sample, stages, config, work, on_grid, shards)
+        if index:
+            survivors, decided = decide(index, minhash=config.minhash, phash_distance=config.phash_distance,
+                                        caps=config.caps)
+            stages += decided
+            parts, sample = _pair(with_split(survivors, config.val_fraction), index, shards, stages, benchmark,
+                                  config, work, workers)
+            if sample.height:
+                parts += _repairs(sample, stages, config, work, on_grid, shards)
         if imported is not None:
             parts += _imports(imported, import_stage, stages, benchmark, config, work)
-        written = _write(parts, output, work, config, workers)
-    manifest = _manifest(inputs, shards, stages, written, config, output)
-    write_card(output, manifest, _contact_samples(output, written), manifest["distributions"])
-    write_json(manifest, output / "manifest.json")
-    shutil.rmtree(work, ignore_errors=True)
-    return CurationReport(output, stages, written, input_rows + sum(b.rows for b in bad), time.monotonic() - started)
+        written = _write(parts, work / "out", work, config, workers)
+    return stages, written, input_rows + lost
 
 
 def _keys(shards: list[ResultShard]) -> tuple[dict[str, str], dict[str, str]]:
@@ -196,9 +251,10 @@ def _pair(survivors: pl.DataFrame, index: list[Path], shards: list[ResultShard],
           workers: Workers) -> tuple[list[Path], pl.DataFrame]:
     """Instructions and decontamination, part by part; returns the single-row parts and
     the sample of kept snippets that get repair dialogues."""
-    tasks = [PairTask(path, part, work / "paired" / path.name)
-             for path, shard in zip(index, shards, strict=True)
-             if (part := survivors.filter(pl.col("shard") == shard.key).select("order", "split")).height]
+    by_shard = survivors.select("shard", "order", "split").partition_by("shard", as_dict=True, include_key=False)
+    kept = [(path, shard, by_shard[(shard.key,)]) for path, shard in zip(index, shards, strict=True)
+            if (shard.key,) in by_shard]
+    tasks = [PairTask(path, part, work / "paired" / path.name) for path, _, part in kept]
     workers.map(rules_part, tasks, "instructions")
     if config.llm:
         writer = InstructionWriter(config.llm)
@@ -206,9 +262,9 @@ def _pair(survivors: pl.DataFrame, index: list[Path], shards: list[ResultShard],
             rewrite_with_llm(task.out_path, writer)
             if workers.on_progress:
                 workers.on_progress("llm instructions", n, len(tasks))
-    paths, jobs = _keys(shards)
-    finish = [FinishTask(t.out_path, work / "rows" / t.out_path.name, benchmark, config.decontam_threshold,
-                         config.repair_fraction, paths, jobs) for t in tasks]
+    finish = [FinishTask(task.out_path, work / "rows" / task.out_path.name, benchmark, config.decontam_threshold,
+                         config.repair_fraction, {shard.key: str(shard.path)}, {shard.key: shard.grid_job})
+              for task, (_, shard, _) in zip(tasks, kept, strict=True)]
     results = workers.map(finish_part, finish, "decontaminate")
     leaked = sum(n for n, _ in results)
     stages.append(Stage("benchmark decontamination", survivors.height, survivors.height - leaked,
@@ -223,6 +279,8 @@ def _repairs(sample: pl.DataFrame, stages: list[Stage], config: CurationConfig, 
     repairs, stage = repair_dialogues(sample, workdir=work, settings=config.repair_settings,
                                       scheduler=config.scheduler, workers=config.workers, on_update=on_grid)
     stages.append(stage)
+    if repairs is None or not repairs.height:
+        return []
     repairs = repairs.with_columns(pl.col("id").alias("snippet_id"), ("repair-" + pl.col("variant_id")).alias("id"),
                                    pl.lit("repair").alias("kind"))
     paths, jobs = _keys(shards)
@@ -234,9 +292,8 @@ def _repairs(sample: pl.DataFrame, stages: list[Stage], config: CurationConfig, 
 def _imports(imported: pl.DataFrame, stage: Stage, stages: list[Stage], benchmark: BenchmarkIndex,
              config: CurationConfig, work: Path) -> list[Path]:
     """Imported dialogues that overlap no benchmark task, as one part."""
-    leaked = pl.Series([benchmark.contaminated(i, config.decontam_threshold)
-                        or benchmark.contaminated(c, config.decontam_threshold)
-                        for i, c in imported.select("instruction", "code").iter_rows()], dtype=pl.Boolean)
+    pairs = list(imported.select("instruction", "code").iter_rows())
+    leaked = pl.Series(benchmark.leaks(pairs, config.decontam_threshold), dtype=pl.Boolean)
     clean = imported.filter(~leaked)
     stages.append(Stage(stage.name, stage.input, clean.height,
                         {**stage.dropped, "benchmark_overlap": imported.height - clean.height}))
@@ -253,10 +310,9 @@ def _write_part(frame: pl.DataFrame, path: Path) -> Path:
 def _write(parts: list[Path], output: Path, work: Path, config: CurationConfig, workers: Workers) -> list[dict]:
     if not parts:
         return []
-    assignment = work / "assignment.parquet"
-    write_parquet(assign(parts, config.shard_rows).to_arrow(), assignment)
+    assignments = assign(parts, config.shard_rows, work / "assignment")
     buckets = work / "buckets"
-    workers.map(fill, [FillTask(p, assignment, buckets) for p in parts], "gather images")
+    workers.map(fill, [FillTask(p, a, buckets) for p, a in zip(parts, assignments, strict=True)], "gather images")
     return workers.map(partial(merge, output=output), buckets_in(buckets), "write shards")
 
 
@@ -271,16 +327,18 @@ def _contact_samples(output: Path, shards: list[dict], n: int = 16) -> list[tupl
 
 
 def _distributions(output: Path, shards: list[dict]) -> dict[str, dict[str, int]]:
+    names = {"library": "library", "chart_kind": "chart_kinds", "kind": "kind", "instruction_source":
+             "instruction_source", "licence": "licence"}
     if not shards:
-        return {"library": {}, "chart_kind": {}, "kind": {}, "licence": {}}
-    rows = pl.scan_parquet([output / s["name"] for s in shards]).select("library", "chart_kinds", "kind", "licence")
+        return {name: {} for name in names}
+    rows = pl.scan_parquet([output / s["name"] for s in shards]).select(*names.values())
 
-    def counts(frame: pl.LazyFrame, column: str) -> dict[str, int]:
+    def counts(column: str) -> dict[str, int]:
+        frame = rows.explode(column) if column == "chart_kinds" else rows
         table = frame.group_by(column).len().collect().sort(column, nulls_last=True)
         return {("unknown" if k is None else k): v for k, v in table.iter_rows()}
 
-    return {"library": counts(rows, "library"), "chart_kind": counts(rows.explode("chart_kinds"), "chart_kinds"),
-            "kind": counts(rows, "kind"), "licence": counts(rows, "licence")}
+    return {name: counts(column) for name, column in names.items()}
 
 
 def _manifest(inputs: list, shards: list, stages: list[Stage], written: list[dict], config: CurationConfig,

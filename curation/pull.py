@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 from viscode.curation.card import CARD_DIR
-from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS, SPLITS
+from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS, MANIFEST_KIND, SPLITS
 
 from viscode.errors import UsageError
 from viscode.shards import (
@@ -73,7 +73,7 @@ def _open_output(src: str | Path) -> tuple[fsspec.AbstractFileSystem, str, dict]
         raise ValueError(f"{where}: missing, so this is not a curated output folder (or a pull did not finish)") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{where}: not valid JSON ({exc})") from None
-    if manifest.get("kind") != "curated":
+    if manifest.get("kind") != MANIFEST_KIND:
         raise ValueError(f"{where}: manifest kind is {manifest.get('kind')!r}, not 'curated'")
     if manifest.get("schema_version") != CURATED_SCHEMA_VERSION:
         raise ValueError(f"{where}: curated schema version {manifest.get('schema_version')!r}, "
@@ -255,7 +255,7 @@ def pull(src: str | Path, dest: Path, *, kinds: list[str] | None = None, librari
     for e in shards:
         for kind, n in e["counts"].items():
             by_kind[kind] = by_kind.get(kind, 0) + n
-    write_json({"kind": "curated", "schema_version": CURATED_SCHEMA_VERSION, "shards": shards,
+    write_json({"kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION, "shards": shards,
                 "rows": {"total": sum(by_split.values()), "by_split": by_split, "by_kind": dict(sorted(by_kind.items()))},
                 "source": src, "filter": {**chosen, "splits": list(wanted)}, "filtered_out": tally["filtered_out"],
                 **{k: manifest[k] for k in ("stages", "licences", "config", "versions") if k in manifest}},

@@ -4,12 +4,9 @@ rules every row kind shares."""
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
-from viscode.curation.decide import stable_fraction
+from viscode.curation.decide import stable_fraction_of
 
-from viscode.codetext import code_id
 from viscode.selfdebug import code_block
 
 MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
@@ -17,14 +14,12 @@ MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
 
 def sampled(frame: pl.DataFrame, salt: str, fraction: float) -> pl.DataFrame:
     """The rows whose id falls in a fixed `fraction` for this salt: the same sample every run."""
-    return frame.filter(pl.col("id").map_elements(lambda i: stable_fraction(i, salt) < fraction,
-                                                  return_dtype=pl.Boolean))
+    return frame.filter(stable_fraction_of("id", salt) < fraction)
 
 
 def with_split(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
     """Val or train by a digest of the snippet id; repair rows take their snippet's split."""
-    return frame.with_columns(pl.when(pl.col("id").map_elements(lambda i: stable_fraction(i, "split") < val_fraction,
-                                                                return_dtype=pl.Boolean))
+    return frame.with_columns(pl.when(stable_fraction_of("id", "split") < val_fraction)
                               .then(pl.lit("val")).otherwise(pl.lit("train")).alias("split"))
 
 
@@ -49,9 +44,7 @@ def snippet_rows(frame: pl.DataFrame, paths: dict[str, str], jobs: dict[str, str
 
 def imported_rows(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
     """Output columns of imported dialogues: no image, no grid provenance."""
-    frame = frame.with_columns(pl.Series("id", [
-        "feedback-" + code_id(json.dumps(m, sort_keys=True)) for m in frame["messages"].to_list()], dtype=pl.String))
-    frame = with_split(frame.unique("id", keep="first").sort("id"), val_fraction)
+    frame = with_split(frame, val_fraction)
     none = pl.lit(None, pl.String)
     return frame.select(
         "id", pl.lit("repair").alias("kind"), "messages", "library", "chart_kinds", "data_origin", "instruction",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 CURATED_SCHEMA_VERSION = 1
+MANIFEST_KIND = "curated"
 KINDS = ("single", "repair")
 SPLITS = ("train", "val")
 

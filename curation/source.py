@@ -4,6 +4,7 @@ shrinking the dataset."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ OPTIONAL = ("source", "licence")
 
 @dataclass(frozen=True, slots=True)
 class ResultShard:
-    """One result shard to curate; `grid_job` is the fingerprint of the job that wrote it."""
+    """One result shard to curate; `grid_job` is a digest of the identity of the job that wrote it."""
     path: Path
     grid_job: str
     rows: int
@@ -77,6 +78,9 @@ def _check_shard(path: Path, entry: dict) -> tuple[str | None, tuple[str, ...]]:
             return f"no {name!r} column", ()
         if schema.field(name).type != kind:
             return f"column {name!r} is {schema.field(name).type}, expected {kind}", ()
+    for name in OPTIONAL:
+        if name in schema.names and schema.field(name).type not in (pa.string(), pa.large_string()):
+            return f"column {name!r} is {schema.field(name).type}, expected string", ()
     return None, tuple(c for c in OPTIONAL if c in schema.names)
 
 
@@ -92,7 +96,9 @@ def open_grid_outputs(folders: list[Path], *, skip_bad: bool = False) -> tuple[l
     for folder in folders:
         folder = Path(folder)
         manifest = _manifest(folder)
-        job = manifest.get("job", {}).get("fingerprint") or ""
+        # the whole job identity (inputs, chunking, sandbox limits): two runs over the same inputs with
+        # other settings are two jobs
+        job = hashlib.sha256(json.dumps(manifest.get("job"), sort_keys=True).encode()).hexdigest()
         if job in seen:
             raise ValueError(f"{folder}: the same grid job is given twice")
         seen.add(job)

@@ -24,17 +24,25 @@ REF = ("ref_shard", "ref_row", "ref_image")  # where a row's PNG lives: result s
 @dataclass(frozen=True, slots=True)
 class FillTask:
     part: Path              # rows of CURATED_SCHEMA (image excepted) + split + REF columns
-    assignment: Path        # id, split -> out (output shard number), for every row of the run
+    assignment: Path        # id, split -> out (output shard number) for this part's rows
     buckets: Path
 
 
-def assign(parts: list[Path], shard_rows: int) -> pl.DataFrame:
-    """Output shard of every row: ids sorted within their split, `shard_rows` to a shard."""
-    ids = pl.scan_parquet(parts).select("id", "split").collect(engine="streaming")
+def assign(parts: list[Path], shard_rows: int, folder: Path) -> list[Path]:
+    """Output shard of every row (ids sorted within their split, `shard_rows` to a shard),
+    written as one small assignment file per part so each part reads only its own."""
+    ids = pl.scan_parquet(parts, include_file_paths="part").select("id", "split", "part").collect(engine="streaming")
     duplicated = ids.filter(pl.col("id").is_duplicated())
     if duplicated.height:
         raise RuntimeError(f"curated id {duplicated['id'][0]!r} is not unique")
-    return (ids.sort("split", "id").with_columns((pl.int_range(pl.len()).over("split") // shard_rows).alias("out")))
+    ids = ids.sort("split", "id").with_columns((pl.int_range(pl.len()).over("split") // shard_rows).alias("out"))
+    by_part = {path: group.drop("part") for (path,), group in ids.group_by("part")}
+    out = []
+    for part in parts:
+        path = folder / part.name
+        write_parquet(by_part[str(part)].to_arrow(), path)
+        out.append(path)
+    return out
 
 
 def _images(rows: pl.DataFrame) -> pl.Series:
@@ -51,9 +59,7 @@ def _images(rows: pl.DataFrame) -> pl.Series:
 
 def fill(task: FillTask) -> int:
     """Send one part's rows, images attached, to their output shards' buckets."""
-    rows = pl.read_parquet(task.part)
-    rows = rows.join(pl.scan_parquet(task.assignment).join(rows.lazy().select("id"), on="id", how="semi").collect(),
-                     on=["id", "split"], how="inner")
+    rows = pl.read_parquet(task.part).join(pl.read_parquet(task.assignment), on=["id", "split"], how="inner")
     rows = rows.with_columns(_images(rows)).drop(*REF)
     for (split, out), group in rows.group_by("split", "out"):
         write_parquet(group.drop("split", "out").to_arrow(),
@@ -74,6 +80,8 @@ def merge(bucket: Path, output: Path) -> dict:
 
 
 def buckets_in(folder: Path) -> list[Path]:
-    """Bucket folders in output order: train shards first, then val."""
+    """Bucket folders in output order: train shards first, then val (none when every part was empty)."""
+    if not folder.is_dir():
+        return []
     return sorted((p for p in folder.iterdir() if p.is_dir()),
                   key=lambda p: (SPLITS.index(p.name.rsplit("-", 1)[0]), p.name))

@@ -171,7 +171,8 @@ def test_same_snippet_in_two_grid_jobs_is_one_row(tmp_path):
     report = curate([a, b], tmp_path / "out", NO_REPAIR)
     assert stage(report, "exact code dedup").dropped == {"duplicate_code": 1}
     (only,) = load_shards(tmp_path / "out").collect().iter_rows(named=True)
-    assert only["provenance"]["grid_job"] == "a" * 64
+    assert only["provenance"]["shard"] == "input-000000.parquet" and only["provenance"]["row"] == 0
+    assert len(only["provenance"]["grid_job"]) == 64
 
 
 def test_empty_input_is_refused(tmp_path):
@@ -186,3 +187,31 @@ def test_existing_output_needs_force(curated):
     base, _ = curated
     with pytest.raises(ValueError, match="pass --force"):
         curate([base / "grid"], base / "out", NO_REPAIR)
+
+
+def test_nothing_usable_gives_an_empty_dataset_not_a_crash(tmp_path):
+    rows = [row("failed", program(1), None, status="error"), row("blank", program(2), blank())]
+    report = curate([grid_output(tmp_path / "grid", [rows])], tmp_path / "out", NO_REPAIR)
+    assert report.rows == {"train": 0, "val": 0} and report.shards == []
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["shards"] == []
+    assert "blank" in (tmp_path / "out" / "card.md").read_text()
+
+
+def test_output_folder_is_claimed_carefully(tmp_path):
+    grid = grid_output(tmp_path / "grid", planted())
+    with pytest.raises(ValueError, match="outside the grid outputs"):
+        curate([grid], grid / "curated", NO_REPAIR)
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty"):
+        curate([grid], tmp_path / "busy", NO_REPAIR)
+    with pytest.raises(ValueError, match="manifest kind 'grid-results'"):
+        curate([grid], grid_output(tmp_path / "other", []), CurationConfig(repair_fraction=0, jobs=1), force=True)
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="decontamination threshold"):
+        CurationConfig(decontam_threshold=0)
+    with pytest.raises(ValueError, match="val fraction"):
+        CurationConfig(val_fraction=1)

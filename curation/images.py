@@ -12,11 +12,12 @@ import io
 import math
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from viscode.curation.minhash import components
+from viscode.curation.minhash import components, link
 
 IMAGE_REASONS = ("undecodable", "too_small", "too_large", "blank", "no_artists")
 BLANK_PHASH = "8000000000000000"  # a uniform image: only the DC coefficient lies above the median
@@ -27,6 +28,7 @@ _IHDR_END = 24  # magic, IHDR length and type, then width and height: the PNG sp
 _BAD_DATA = (OSError, SyntaxError, ValueError, EOFError, zlib.error)
 _HASH_SIDE, _HASH_BITS = 32, 8
 _BUCKET_LIMIT = 1024  # a band bucket larger than this is split on more bits rather than compared pairwise
+_LINK_BATCH = 1 << 22  # close pairs held before they are merged into the component forest
 # Rows k < 8 of the unnormalized DCT-II that scipy.fftpack.dct computes: 2 * cos(pi * k * (2n + 1) / (2N)).
 _DCT = 2.0 * np.cos(np.pi * np.outer(np.arange(_HASH_BITS), 2 * np.arange(_HASH_SIDE) + 1) / (2 * _HASH_SIDE))
 # Coefficients are rounded before the median test so that float noise (BLAS kernels differ between machines) cannot
@@ -119,12 +121,12 @@ def hamming(a: str, b: str) -> int:
 def image_clusters(keys: list[str], hashes: list[str], max_distance: int = 4) -> list[str]:
     """For every row, the minimum key of its component under "pHash Hamming distance <= max_distance".
 
-    Exact: identical hashes collapse first; the 64 bits are then cut into max_distance + 1 bands, and two hashes
-    within the distance agree on at least one band (pigeonhole), so comparing every pair that shares a band value
-    misses nothing. Cost is the number of such pairs: about U^2 / 2^(64 / (max_distance + 1)) per band for U
-    distinct uniform hashes (~60M per band at U = 1M, d = 4: seconds), but a band value shared by s distinct
-    hashes costs s^2 / 2 comparisons, so a heavily clumped set of near-but-not-equal hashes is quadratic in its
-    clump. Output depends only on the (key, hash) pairs, not on their order.
+    Exact: identical hashes collapse first, then two distinct hashes within the distance agree exactly on at least
+    one of max_distance + 1 disjoint bit bands (pigeonhole), so comparing every pair that shares a band value
+    misses nothing. Cost is the number of such pairs: for U uniform distinct hashes about (d + 1) U^2 / 2^(64 /
+    (d + 1)), ~300M popcounts for 1M hashes at d = 4 (seconds). Clumped hashes are banded again within their
+    bucket (see _close_components), but a dense clump of s distinct hashes costs up to s^2 / 2. Output depends only
+    on the (key, hash) pairs, not on their order.
     """
     if len(keys) != len(hashes):
         raise ValueError(f"{len(keys)} keys but {len(hashes)} hashes")
@@ -132,75 +134,96 @@ def image_clusters(keys: list[str], hashes: list[str], max_distance: int = 4) ->
         raise ValueError(f"max_distance must be in [0, 64), got {max_distance}")
     if not keys:
         return []
-    values = np.frombuffer(bytes.fromhex("".join(hashes)), dtype=">u8").astype(np.uint64)
-    if values.size != len(hashes):
+    if any(len(h) != 16 for h in hashes):
         raise ValueError("every hash must be 16 hex digits")
+    values = np.frombuffer(bytes.fromhex("".join(hashes)), dtype=">u8").astype(np.uint64)
     distinct, first_row, inverse = np.unique(values, return_index=True, return_inverse=True)
-    rows = np.arange(len(keys))
-    left, right = [first_row[inverse]], [rows]  # each row joins the first row holding the same hash
-    for a, b in _close_pairs(distinct, max_distance):
-        left.append(first_row[a])
-        right.append(first_row[b])
-    return components(keys, np.concatenate(left), np.concatenate(right))
+    smallest = _close_components(distinct, max_distance)  # per distinct hash, the first of its component
+    return components(keys, np.arange(len(keys)), first_row[smallest[inverse]])
 
 
-def _close_pairs(values: np.ndarray, max_distance: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Index pairs of distinct hashes within max_distance.
+class _Linker:
+    """Close pairs merged into a component forest in batches, so a clump with a quadratic number of close pairs
+    never holds them all in memory."""
 
-    The free bits (all 64 at first) are cut into max_distance + 1 bands and hashes equal on a band are compared
-    pairwise. A bucket over _BUCKET_LIMIT is instead banded again on its remaining free bits, which still hold
-    every difference of a close pair (so pigeonhole applies again and nothing is missed), but only where that at
-    least halves its pair count: a dense clump is compared pairwise rather than fanned out level after level.
-    Bits all members of a bucket share are dropped first: it is banded on the bits where it varies, and when
-    those are max_distance or fewer, all its members are close.
+    def __init__(self, size: int) -> None:
+        self.parent = np.arange(size)
+        self.left: list[np.ndarray] = []
+        self.right: list[np.ndarray] = []
+        self.held = 0
+
+    def add(self, left: np.ndarray, right: np.ndarray) -> None:
+        self.left.append(left)
+        self.right.append(right)
+        self.held += left.size
+        if self.held >= _LINK_BATCH:
+            self.flush()
+
+    def flush(self) -> np.ndarray:
+        if self.left:
+            self.parent = link(self.parent, np.concatenate(self.left), np.concatenate(self.right))
+        self.left, self.right, self.held = [], [], 0
+        return self.parent
+
+
+def _close_components(values: np.ndarray, max_distance: int) -> np.ndarray:
+    """Per distinct hash, the smallest index of its component under Hamming distance <= max_distance.
+
+    Hashes equal on a band are compared pairwise. A bucket over _BUCKET_LIMIT is instead banded again on the bits
+    where its members differ (every difference of a close pair lies there, so pigeonhole applies again and nothing
+    is missed), but only where that at least halves its pair count: a dense clump is compared pairwise rather than
+    fanned out level after level; when its members differ in max_distance bits or fewer, all of them are close.
     """
-    found = []
-    pending = [(np.arange(values.size), (1 << 64) - 1, True)]
+    linker = _Linker(values.size)
+    pending = [(np.arange(values.size), True)]
     while pending:
-        members, free, top = pending.pop()
-        free &= int(np.bitwise_or.reduce(values[members] ^ values[members[0]]))
-        if free.bit_count() <= max_distance:  # members differ in no more bits than allowed: all close
-            found.append((np.repeat(members[:1], members.size - 1), members[1:]))
+        members, top = pending.pop()
+        differing = int(np.bitwise_or.reduce(values[members] ^ values[members[0]]))
+        if differing.bit_count() <= max_distance:
+            linker.add(np.repeat(members[:1], members.size - 1), members[1:])
             continue
         grouped = []
-        for band in _bands(free, max_distance + 1):
+        for band in _bands(values[members], differing, max_distance + 1):
             keys = values[members] & np.uint64(band)
             order = np.argsort(keys, kind="stable")
             starts = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1]])
-            grouped.append((band, members[order], starts, np.diff(np.r_[starts, members.size])))
+            grouped.append((members[order], starts, np.diff(np.r_[starts, members.size])))
         pairs = members.size * (members.size - 1) // 2
-        banded_pairs = sum(int((sizes * (sizes - 1) // 2).sum()) for _, _, _, sizes in grouped)
+        banded_pairs = sum(int((sizes * (sizes - 1) // 2).sum()) for _, _, sizes in grouped)
         if not top and 2 * banded_pairs > pairs:
-            found.extend(_pairs_in_runs(values, members, np.full(members.size, members.size), max_distance))
+            for a, b in _pairs_in_runs(values, members, np.full(members.size, members.size), max_distance):
+                linker.add(a, b)
             continue
-        for band, ordered, starts, sizes in grouped:
-            rest = free & ~band
+        for ordered, starts, sizes in grouped:
             split = sizes > _BUCKET_LIMIT
-            pending.extend((ordered[s : s + z], rest, False) for s, z in zip(starts[split], sizes[split], strict=True))
+            pending.extend((ordered[s : s + z], False) for s, z in zip(starts[split], sizes[split], strict=True))
             run_ends = np.repeat(np.where(split, starts + 1, starts + sizes), sizes)  # split runs: nothing to pair
-            found.extend(_pairs_in_runs(values, ordered, run_ends, max_distance))
-    return found
+            for a, b in _pairs_in_runs(values, ordered, run_ends, max_distance):
+                linker.add(a, b)
+    return linker.flush()
 
 
-def _bands(mask: int, parts: int) -> list[int]:
-    """The set bits of mask cut into `parts` runs of consecutive set bits, as masks."""
-    positions = [bit for bit in range(64) if mask >> bit & 1]
-    return [sum(1 << int(bit) for bit in chunk) for chunk in np.array_split(positions, parts) if chunk.size]
+def _bands(values: np.ndarray, bits: int, parts: int) -> list[int]:
+    """The set bits of `bits` dealt into `parts` disjoint masks, most evenly split bits first, so that every band
+    gets its share of the bits that tell these hashes apart: pHash bits are far from uniform, and a band of
+    near-constant bits would leave one huge bucket."""
+    positions = [bit for bit in range(64) if bits >> bit & 1]
+    ones = np.array([np.count_nonzero(values & np.uint64(1 << bit)) for bit in positions])
+    ranked = [positions[i] for i in np.argsort(-np.minimum(ones, values.size - ones), kind="stable")]
+    return [sum(1 << bit for bit in ranked[part::parts]) for part in range(parts)]
 
 
 def _pairs_in_runs(
     values: np.ndarray, members: np.ndarray, ends: np.ndarray, max_distance: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Close pairs within runs of members (ends[i]: where the run holding position i ends), all runs at once:
     each position is paired with the one `offset` further on, for offset = 1, 2, ... while a run is longer."""
-    found = []
     position = np.arange(members.size)
     active = position[ends - position > 1]
     offset = 1
     while active.size:
         a, b = members[active], members[active + offset]
         close = np.bitwise_count(values[a] ^ values[b]) <= max_distance
-        found.append((a[close], b[close]))
+        yield a[close], b[close]
         offset += 1
         active = active[ends[active] - active > offset]
-    return found

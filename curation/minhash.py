@@ -40,6 +40,7 @@ def _words(label: str, seed: int, count: int) -> np.ndarray:
 
 
 def _token_hash(token: str) -> int:
+    """A token's 64-bit word: blake2b, the same in every process (unlike hash())."""
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
@@ -119,10 +120,12 @@ def near_duplicate_clusters(keys: list[str], sigs: np.ndarray, config: MinHashCo
     Rows whose signatures agree on a whole band are candidates; a candidate joins when the fraction of equal
     signature entries is at least `threshold`. Within a band bucket, members are compared with the bucket's
     first member in key order, those that fail with the first of the rest, and so on: a bucket of s copies costs
-    s comparisons, not s^2. Output depends only on the (key, signature) pairs, not on their order.
+    s comparisons, not s^2. The price: a member that matches a joined member but not its leader is not linked
+    through that band (other bands usually link it; LSH is approximate anyway). Output depends only on the
+    (key, signature) pairs, not on their order.
     """
     if sigs.shape != (len(keys), config.bands * config.rows):
-        raise ValueError(f"signatures of shape {sigs.shape} for {len(keys)} keys and {config} ")
+        raise ValueError(f"signatures of shape {sigs.shape} for {len(keys)} keys and {config}")
     if not keys:
         return []
     order = _key_order(keys)
@@ -134,20 +137,17 @@ def near_duplicate_clusters(keys: list[str], sigs: np.ndarray, config: MinHashCo
         bucket_hash = _mix(columns @ weights)  # wraps mod 2^64; a rare collision only adds a candidate
         members = np.argsort(bucket_hash, kind="stable")  # by bucket, then by key
         buckets = bucket_hash[members]
-        while members.size > 1:
+        while members.size:  # each round: every bucket's first member leads, the members it does not confirm go on
             head = np.r_[True, buckets[1:] != buckets[:-1]]
-            tail = np.r_[head[1:], True]
-            keep = ~(head & tail)  # singleton buckets are done
+            keep = ~(head & np.r_[head[1:], True])  # a bucket of one is done
             members, buckets, head = members[keep], buckets[keep], head[keep]
-            if not members.size:
-                break
             leader = members[np.maximum.accumulate(np.where(head, np.arange(members.size), 0))]
             follower = ~head
             a, b = leader[follower], members[follower]
             joined = _similar(ranked, a, b, config.threshold)
             left.append(a[joined])
             right.append(b[joined])
-            rest = ~head
+            rest = np.zeros(members.size, dtype=bool)
             rest[follower] = ~joined
             members, buckets = members[rest], buckets[rest]
     return components(keys, order[np.concatenate(left)], order[np.concatenate(right)])
@@ -171,19 +171,28 @@ def _key_order(keys: list[str]) -> np.ndarray:
 def components(keys: list[str], left: np.ndarray, right: np.ndarray) -> list[str]:
     """For every row, the minimum key of its connected component, given edges between rows left[i] and right[i].
 
-    Union-find in numpy: roots hook onto the smaller root across every edge at once, then pointer jumping
-    flattens the forest; nodes are numbered in key order, so a component's root is its minimum key.
-    """
+    Nodes are numbered in key order, so the smallest node of a component is its minimum key."""
     order = _key_order(keys)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    parent = np.arange(order.size)
-    a, b = rank[np.asarray(left, dtype=np.int64)], rank[np.asarray(right, dtype=np.int64)]
+    left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    parent = link(np.arange(order.size), rank[left], rank[right])
+    return [keys[i] for i in order[parent[rank]]]
+
+
+def link(parent: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The forest `parent` (every node points at the smallest node of its component) with the components joined
+    by edges left[i]-right[i] merged; `parent` itself is left as it was.
+
+    Union-find in numpy: roots hook onto the smaller root across every edge at once, then pointer jumping flattens
+    the forest again. Edges may come in batches, so a caller with many edges holds only one batch at a time."""
+    parent = parent.copy()
+    a, b = left, right
     while True:
         root_a, root_b = parent[a], parent[b]
         apart = root_a != root_b
         if not apart.any():
-            break
+            return parent
         a, b, root_a, root_b = a[apart], b[apart], root_a[apart], root_b[apart]
         np.minimum.at(parent, np.maximum(root_a, root_b), np.minimum(root_a, root_b))
         while True:
@@ -191,4 +200,3 @@ def components(keys: list[str], left: np.ndarray, right: np.ndarray) -> list[str
             if np.array_equal(jumped, parent):
                 break
             parent = jumped
-    return [keys[i] for i in order[parent[rank]]]

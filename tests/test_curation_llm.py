@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from viscode.curation.instructions import Instruction
 from viscode.curation.llm import (
     PARTS,
     InstructionWriter,
@@ -19,18 +19,6 @@ from viscode.curation.llm import (
 )
 
 from .llm_server import FakeLLM, expected_parts
-
-try:
-    from viscode.curation.instructions import Instruction
-except ImportError:  # written in parallel; the writer only needs these five fields
-
-    @dataclass(frozen=True, slots=True)
-    class Instruction:
-        setup: str
-        data_description: str
-        data_preview: str
-        plot_description: str
-        style_description: str
 
 
 def draft(i: int) -> Instruction:

@@ -47,7 +47,7 @@ from viscode.curation.source import ResultShard, open_grid_outputs
 from viscode.curation.stages import Stage
 from viscode.curation.write import FillTask, assign, buckets_in, fill, merge
 from viscode.grid.executor import SandboxSettings
-from viscode.grid.job import GridState
+from viscode.grid.job import GridState, job_digest
 
 from viscode.shards import remove_orphan_temps, write_json, write_parquet
 
@@ -202,10 +202,11 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
                               if config.code_feedback else (None, None))
     work, lock = _claim(output, [Path(p) for p in inputs], force)
     try:
+        runs: dict = {}  # what the LLM and the repair grid did, for the manifest
         stages, written, input_rows = _run(shards, bad, benchmark, imported, import_stage, config, work,
-                                           on_progress, on_grid)
+                                           on_progress, on_grid, runs)
         staged = work / "out"
-        manifest = _manifest(inputs, shards, stages, written, config, staged)
+        manifest = _manifest(inputs, shards, stages, written, config, staged, runs)
         write_card(staged, manifest, _contact_samples(staged, written), manifest["distributions"])
         _publish(staged, output, manifest)
     finally:
@@ -216,7 +217,7 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
 
 def _run(shards: list[ResultShard], bad: list, benchmark: BenchmarkIndex, imported: pl.DataFrame | None,
          import_stage: Stage | None, config: CurationConfig, work: Path, on_progress: Progress | None,
-         on_grid: Callable[[GridState], None] | None) -> tuple[list[Stage], list[dict], int]:
+         on_grid: Callable[[GridState], None] | None, runs: dict) -> tuple[list[Stage], list[dict], int]:
     """Every step, writing the new shards under work/out; returns stages, shard entries and input rows."""
     stages: list[Stage] = []
     parts: list[Path] = []
@@ -232,9 +233,9 @@ def _run(shards: list[ResultShard], bad: list, benchmark: BenchmarkIndex, import
                                         caps=config.caps)
             stages += decided
             parts, sample = _pair(with_split(survivors, config.val_fraction), index, shards, stages, benchmark,
-                                  config, work, workers)
+                                  config, work, workers, runs)
             if sample.height:
-                parts += _repairs(sample, stages, config, work, on_grid, shards)
+                parts += _repairs(sample, stages, config, work, on_grid, shards, runs)
         if imported is not None:
             parts += _imports(imported, import_stage, stages, benchmark, config, work)
         written = _write(parts, work / "out", work, config, workers)
@@ -248,7 +249,7 @@ def _keys(shards: list[ResultShard]) -> tuple[dict[str, str], dict[str, str]]:
 
 def _pair(survivors: pl.DataFrame, index: list[Path], shards: list[ResultShard], stages: list[Stage],
           benchmark: BenchmarkIndex, config: CurationConfig, work: Path,
-          workers: Workers) -> tuple[list[Path], pl.DataFrame]:
+          workers: Workers, runs: dict) -> tuple[list[Path], pl.DataFrame]:
     """Instructions and decontamination, part by part; returns the single-row parts and
     the sample of kept snippets that get repair dialogues."""
     by_shard = survivors.select("shard", "order", "split").partition_by("shard", as_dict=True, include_key=False)
@@ -262,6 +263,10 @@ def _pair(survivors: pl.DataFrame, index: list[Path], shards: list[ResultShard],
             rewrite_with_llm(task.out_path, writer)
             if workers.on_progress:
                 workers.on_progress("llm instructions", n, len(tasks))
+        stats = writer.stats
+        runs["llm"] = {"model": config.llm.model, "requests": stats.requests, "cache_hits": stats.cache_hits,
+                       "retries": stats.retries, "fallbacks": stats.fallbacks,
+                       "failures": dict(sorted(stats.failures.items()))}
     finish = [FinishTask(task.out_path, work / "rows" / task.out_path.name, benchmark, config.decontam_threshold,
                          config.repair_fraction, {shard.key: str(shard.path)}, {shard.key: shard.grid_job})
               for task, (_, shard, _) in zip(tasks, kept, strict=True)]
@@ -274,11 +279,17 @@ def _pair(survivors: pl.DataFrame, index: list[Path], shards: list[ResultShard],
 
 
 def _repairs(sample: pl.DataFrame, stages: list[Stage], config: CurationConfig, work: Path,
-             on_grid: Callable[[GridState], None] | None, shards: list[ResultShard]) -> list[Path]:
+             on_grid: Callable[[GridState], None] | None, shards: list[ResultShard], runs: dict) -> list[Path]:
     """Repair rows, written in one part per result shard their images come from."""
     repairs, stage = repair_dialogues(sample, workdir=work, settings=config.repair_settings,
                                       scheduler=config.scheduler, workers=config.workers, on_update=on_grid)
     stages.append(stage)
+    grid = work / "repair-grid" / "manifest.json"
+    if grid.exists():  # the run that produced the dialogues' tracebacks; its folder goes with .work
+        job = json.loads(grid.read_text())
+        runs["repair_grid"] = {"job": job_digest(job["job"]),
+                               "settings": job["job"]["settings"], "variants": job["rows"],
+                               "status_counts": job["status_counts"]}
     if repairs is None or not repairs.height:
         return []
     repairs = repairs.with_columns(pl.col("id").alias("snippet_id"), ("repair-" + pl.col("variant_id")).alias("id"),
@@ -342,14 +353,14 @@ def _distributions(output: Path, shards: list[dict]) -> dict[str, dict[str, int]
 
 
 def _manifest(inputs: list, shards: list, stages: list[Stage], written: list[dict], config: CurationConfig,
-              output: Path) -> dict:
+              output: Path, runs: dict) -> dict:
     distributions = _distributions(output, written)
     return {
         "kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION,
         "inputs": [str(p) for p in inputs], "grid_jobs": sorted({s.grid_job for s in shards}),
         "rows": {**{split: sum(s["rows"] for s in written if s["split"] == split) for split in SPLITS},
                  **distributions["kind"]},
-        "stages": [s.to_json() for s in stages],
+        "stages": [s.to_json() for s in stages], **runs,
         "dedup": {"keep_rule": "the smallest (snippet id, grid job, shard, row) of each group",
                   "exact": "sha256 of the tokenizer-normalized code",
                   "near_code": {"method": "MinHash-LSH over token shingles", **asdict(config.minhash)},

@@ -4,14 +4,13 @@ shrinking the dataset."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from viscode.grid.job import MANIFEST_KIND
+from viscode.grid.job import MANIFEST_KIND, job_digest
 from viscode.grid.results import IMAGE_TYPE
 from viscode.sandbox.result import SCHEMA_VERSION
 
@@ -98,7 +97,7 @@ def open_grid_outputs(folders: list[Path], *, skip_bad: bool = False) -> tuple[l
         manifest = _manifest(folder)
         # the whole job identity (inputs, chunking, sandbox limits): two runs over the same inputs with
         # other settings are two jobs
-        job = hashlib.sha256(json.dumps(manifest.get("job"), sort_keys=True).encode()).hexdigest()
+        job = job_digest(manifest.get("job"))
         if job in seen:
             raise ValueError(f"{folder}: the same grid job is given twice")
         seen.add(job)

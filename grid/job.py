@@ -11,6 +11,7 @@ the whole job, so its memory does not grow with the number of snippets.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -78,6 +79,11 @@ def job_identity(p: Plan, settings: SandboxSettings) -> dict:
     """What makes two runs the same job: same input bytes, chunking and limits."""
     return {"fingerprint": p.fingerprint, "chunk_size": p.chunk_size, "settings": asdict(settings),
             "result_schema_version": SCHEMA_VERSION, "inputs": [asdict(f) for f in p.files]}
+
+
+def job_digest(identity: dict) -> str:
+    """One string naming a job: a digest of its whole identity (recorded in manifests as `job`)."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
 def _claim_output(output: Path, identity: dict, force: bool) -> None:

@@ -29,6 +29,7 @@ from viscode.codetext import code_id, plotting_libraries
 
 FAULTS = ("wrong_column", "wrong_kwarg", "bad_api", "missing_import", "shape_mismatch", "mixed_libraries",
           "wrong_dtype")
+LICENCE = "Apache-2.0"  # generated programs are this project's own work, under its licence
 PROGRESS_EVERY = 5000
 BLOCK, PARALLEL_FROM = 2000, 20_000  # programs per process-pool task; fewer than this run in-process
 
@@ -1701,7 +1702,7 @@ def _row(seed: int, index: int, fault_rate: float) -> dict:
     code = b.assemble()
     return {"id": code_id(code), "code": code, "source": f"synth:{seed}:{index}",
             "libraries": plotting_libraries(ast.parse(code)),
-            "chart_kind": kind, "data_origin": origin, "fault": fault}
+            "chart_kind": kind, "data_origin": origin, "fault": fault, "licence": LICENCE}
 
 
 def synthesize(count: int, seed: int = 0, *, fault_rate: float = 0.15, start: int = 0) -> Iterator[dict]:

@@ -61,6 +61,10 @@ def test_repair_dialogues_carry_the_real_traceback(with_repairs):
         assert "Error" in feedback["content"] and 'File "' in feedback["content"]  # a real traceback
         assert r["fault"] in FAULT_KINDS
         assert r["image"] == source["image"] and r["split"] == source["split"]
+    repair_grid = json.loads((out / "manifest.json").read_text())["repair_grid"]
+    assert repair_grid["variants"] == stage.input - stage.dropped.get("no_variant", 0) - stage.dropped.get(
+        "duplicate_variant", 0)
+    assert repair_grid["status_counts"]["error"] == stage.kept and len(repair_grid["job"]) == 64
 
 
 def test_rerun_gives_byte_identical_shards(grid, with_repairs, tmp_path):
@@ -87,6 +91,7 @@ def test_llm_instructions_from_an_endpoint(grid, tmp_path):
         requests = server.count
     rows = load_shards(tmp_path / "out").collect()
     assert requests == rows.height > 0
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["llm"]["requests"] == requests
     assert set(rows["instruction_source"]) == {"llm"}
     for r in rows.iter_rows(named=True):
         assert expected_parts(r["code"])["plot_description"] in r["instruction"]

@@ -32,14 +32,16 @@ def add_parser(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", metavar="GRID_OUTPUT", help="folders written by `viscode grid run`")
     parser.add_argument("--output", required=True, metavar="DIR")
     parser.add_argument("--force", action="store_true", help="replace a curated dataset already in DIR")
-    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction, metavar="F")
+    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction, metavar="F",
+                        help="share of snippets in the val split, chosen by a digest of the snippet id")
     parser.add_argument("--instructions", choices=("rules", "llm"), default="rules",
                         help="five-part instructions from code analysis, or from an OpenAI-compatible endpoint")
     parser.add_argument("--endpoint", metavar="URL", help="llm: base URL, e.g. http://localhost:8000/v1")
     parser.add_argument("--model", metavar="NAME", help="llm: model name")
     parser.add_argument("--llm-rpm", type=float, default=LLM_DEFAULTS["requests_per_minute"], metavar="N",
                         help="llm: requests per minute")
-    parser.add_argument("--llm-concurrency", type=int, default=LLM_DEFAULTS["concurrency"], metavar="N")
+    parser.add_argument("--llm-concurrency", type=int, default=LLM_DEFAULTS["concurrency"], metavar="N",
+                        help="llm: requests in flight")
     parser.add_argument("--llm-cache", type=Path, metavar="DIR",
                         help="llm: response cache (default ~/.cache/viscode/llm)")
     parser.add_argument("--cap-library", action="append", default=[], metavar="LIB=N",
@@ -48,7 +50,8 @@ def add_parser(subparsers) -> None:
                         help="keep at most N rows showing this chart kind (repeatable)")
     parser.add_argument("--benchmark", action="append", type=Path, default=[], metavar="FILE",
                         help="more benchmark task files to decontaminate against (JSONL/JSON/Parquet)")
-    parser.add_argument("--decontam-threshold", type=float, default=DEFAULTS.decontam_threshold, metavar="F")
+    parser.add_argument("--decontam-threshold", type=float, default=DEFAULTS.decontam_threshold, metavar="F",
+                        help="drop rows whose n-gram overlap with a benchmark task reaches F (0 < F <= 1)")
     parser.add_argument("--repair-fraction", type=float, default=DEFAULTS.repair_fraction, metavar="F",
                         help="share of kept snippets that get a grid-verified repair dialogue (0 = none)")
     where = parser.add_mutually_exclusive_group()
@@ -57,9 +60,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="repair variants: seconds each")
     parser.add_argument("--code-feedback", action="append", type=Path, default=[], metavar="JSONL",
                         help="import multi-turn dialogues in Code-Feedback's layout (repeatable)")
-    parser.add_argument("--max-turns", type=int, default=DEFAULTS.feedback_filter.max_turns, metavar="N")
-    parser.add_argument("--max-chars", type=int, default=DEFAULTS.feedback_filter.max_chars, metavar="N")
-    parser.add_argument("--shard-rows", type=int, default=DEFAULTS.shard_rows, metavar="N")
+    parser.add_argument("--max-turns", type=int, default=DEFAULTS.feedback_filter.max_turns, metavar="N",
+                        help="code-feedback: longest dialogue kept, in turns")
+    parser.add_argument("--max-chars", type=int, default=DEFAULTS.feedback_filter.max_chars, metavar="N",
+                        help="code-feedback: longest dialogue kept, in characters")
+    parser.add_argument("--shard-rows", type=int, default=DEFAULTS.shard_rows, metavar="N", help="rows per output shard")
     parser.add_argument("--jobs", type=int, default=DEFAULTS.jobs, metavar="N",
                         help="processes for the per-shard work")
     parser.add_argument("--skip-bad-shards", action="store_true",

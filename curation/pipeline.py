@@ -42,7 +42,7 @@ from viscode.curation.llm import InstructionWriter, LLMConfig
 from viscode.curation.minhash import MinHashConfig
 from viscode.curation.pairing import FinishTask, PairTask, finish_part, rewrite_with_llm, rules_part
 from viscode.curation.rows import imported_rows, snippet_rows, with_split
-from viscode.curation.schema import CURATED_SCHEMA_VERSION, MANIFEST_KIND, SPLITS
+from viscode.curation.schema import CURATED_SCHEMA_VERSION, MANIFEST_KIND, SPLITS, row_totals
 from viscode.curation.source import ResultShard, open_grid_outputs
 from viscode.curation.stages import Stage
 from viscode.curation.write import FillTask, assign, buckets_in, fill, merge
@@ -106,7 +106,8 @@ class CurationReport:
 
     @property
     def rows(self) -> dict[str, int]:
-        return {split: sum(s["rows"] for s in self.shards if s["split"] == split) for split in SPLITS}
+        totals = row_totals(self.shards)
+        return {split: totals[split] for split in SPLITS}
 
 
 def _claim(output: Path, inputs: list[Path], force: bool) -> tuple[Path, int]:
@@ -358,8 +359,7 @@ def _manifest(inputs: list, shards: list, stages: list[Stage], written: list[dic
     return {
         "kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION,
         "inputs": [str(p) for p in inputs], "grid_jobs": sorted({s.grid_job for s in shards}),
-        "rows": {**{split: sum(s["rows"] for s in written if s["split"] == split) for split in SPLITS},
-                 **distributions["kind"]},
+        "rows": row_totals(written),
         "stages": [s.to_json() for s in stages], **runs,
         "dedup": {"keep_rule": "the smallest (snippet id, grid job, shard, row) of each group",
                   "exact": "sha256 of the tokenizer-normalized code",

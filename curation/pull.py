@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 from viscode.curation.card import CARD_DIR
-from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS, MANIFEST_KIND, SPLITS
+from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS, MANIFEST_KIND, SPLITS, row_totals
 
 from viscode.errors import UsageError
 from viscode.shards import (
@@ -250,17 +250,12 @@ def pull(src: str | Path, dest: Path, *, kinds: list[str] | None = None, librari
         retire_manifest()
     for name in stale:
         (dest / name).unlink(missing_ok=True)
-    by_split = {s: sum(e["rows"] for e in shards if e["split"] == s) for s in wanted}
-    by_kind: dict[str, int] = {}
-    for e in shards:
-        for kind, n in e["counts"].items():
-            by_kind[kind] = by_kind.get(kind, 0) + n
     write_json({"kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION, "shards": shards,
-                "rows": {"total": sum(by_split.values()), "by_split": by_split, "by_kind": dict(sorted(by_kind.items()))},
+                "rows": row_totals(shards),
                 "source": src, "filter": {**chosen, "splits": list(wanted)}, "filtered_out": tally["filtered_out"],
                 **{k: manifest[k] for k in ("stages", "licences", "config", "versions") if k in manifest}},
                dest / "manifest.json")
-    return PullReport(shards=len(shards), rows=sum(by_split.values()), bytes=sum(s["bytes"] for s in shards),
+    return PullReport(shards=len(shards), rows=sum(s["rows"] for s in shards), bytes=sum(s["bytes"] for s in shards),
                       dest=dest, **tally)
 
 

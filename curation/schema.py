@@ -34,3 +34,11 @@ CURATED_SCHEMA = pa.schema([
     ("provenance", PROVENANCE),
     ("licence", pa.string()),
 ])
+
+
+def row_totals(shards: list[dict]) -> dict[str, int]:
+    """Rows per split, then per kind, from manifest shard entries: one layout for every curated manifest."""
+    totals = {split: sum(s["rows"] for s in shards if s["split"] == split) for split in SPLITS}
+    for kind in sorted({k for s in shards for k in s["counts"]}):
+        totals[kind] = sum(s["counts"].get(kind, 0) for s in shards)
+    return totals

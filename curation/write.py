@@ -37,10 +37,11 @@ def assign(parts: list[Path], shard_rows: int, folder: Path) -> list[Path]:
         raise RuntimeError(f"curated id {duplicated['id'][0]!r} is not unique")
     ids = ids.sort("split", "id").with_columns((pl.int_range(pl.len()).over("split") // shard_rows).alias("out"))
     by_part = {path: group.drop("part") for (path,), group in ids.group_by("part")}
+    none = ids.drop("part").clear()  # a part that filtering emptied gets an empty assignment
     out = []
     for part in parts:
         path = folder / part.name
-        write_parquet(by_part[str(part)].to_arrow(), path)
+        write_parquet(by_part.get(str(part), none).to_arrow(), path)
         out.append(path)
     return out
 

@@ -172,10 +172,13 @@ def _check_parquet(url: str) -> tuple[InputFile, pl.Series]:
             pf = pq.ParquetFile(f)
             schema = pf.schema_arrow
             _check_columns(url, schema.names)
-            for column, allowed, wanted in (("code", _is_text, "string"), ("id", _is_id, "string or integer")):
-                if not allowed(schema.field(column).type):
+            for column, allowed, wanted in (("code", _is_text, "a string or binary type"),
+                                            ("id", _is_id, "a string, binary or integer type")):
+                if not allowed(plain_type(schema.field(column).type)):
                     raise InputError(f"{url}: column {column!r} has type {schema.field(column).type}, must be {wanted}")
-            ids = pl.from_arrow(pf.read(columns=["id"]).column("id")).cast(pl.String)
+            if not pa.types.is_string(plain_type(schema.field("code").type)):
+                _check_utf8(url, pf)
+            ids = pl.from_arrow(plain_table(pf.read(columns=["id"])).column("id")).cast(pl.String)
             rows = pf.metadata.num_rows
     except InputError:
         raise
@@ -186,8 +189,60 @@ def _check_parquet(url: str) -> tuple[InputFile, pl.Series]:
     return InputFile(url, "parquet", rows, _sha256(url)), ids
 
 
+def plain_type(t: pa.DataType) -> pa.DataType:
+    """The one type every later stage sees for an Arrow type: dictionary columns decoded,
+    large and view strings, binaries and lists as their plain kinds (polars writes
+    large_string and large_list, pandas categoricals and DuckDB dictionary columns)."""
+    if pa.types.is_dictionary(t):
+        return plain_type(t.value_type)
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t) or \
+            pa.types.is_large_list_view(t):
+        return pa.list_(t.value_field.with_type(plain_type(t.value_type)))
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(plain_type(t.field(i).type)) for i in range(t.num_fields)])
+    return t
+
+
+def plain_table(table: pa.Table) -> pa.Table:
+    """`table` with every column of its plain type (see plain_type); `code` as UTF-8 text."""
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        kind = plain_type(field.type)
+        if field.name == "code" and pa.types.is_binary(kind):
+            kind = pa.string()
+        if pa.types.is_dictionary(field.type):
+            column = column.cast(field.type.value_type)  # decoded first: nested casts need the dense values
+        columns.append(column.cast(kind) if column.type != kind else column)
+    # the writer's metadata (pandas' dtypes, say) no longer describes these columns
+    return pa.table(columns, schema=pa.schema([f.with_type(c.type) for f, c in zip(table.schema, columns)]))
+
+
+def _check_utf8(url: str, pf: pq.ParquetFile) -> None:
+    """A binary `code` column must hold UTF-8 text: checked before any work starts."""
+    seen = 0
+    for batch in pf.iter_batches(columns=["code"], batch_size=10_000):
+        try:
+            plain_table(pa.Table.from_batches([batch]))
+        except pa.ArrowInvalid:
+            bad = next(i for i, v in enumerate(batch.column(0).to_pylist()) if v is not None and not _decodes(v))
+            raise InputError(f"{url}: row {seen + bad}: 'code' is not valid UTF-8 text") from None
+        seen += batch.num_rows
+
+
+def _decodes(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+    return pa.types.is_string(t) or pa.types.is_binary(t)
 
 
 def _is_id(t: pa.DataType) -> bool:
@@ -283,6 +338,7 @@ def read_chunk(chunk: Chunk) -> pa.Table:
     if table.num_rows != chunk.rows:
         raise InputError(f"{chunk.url}: expected {chunk.rows} rows at {chunk.start}, found {table.num_rows}; "
                          "the file changed since the job started")
+    table = plain_table(table)
     return table.set_column(table.schema.get_field_index("id"), "id", table.column("id").cast(pa.string()))
 
 

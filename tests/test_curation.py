@@ -215,3 +215,26 @@ def test_bad_settings_are_refused():
         CurationConfig(decontam_threshold=0)
     with pytest.raises(ValueError, match="val fraction"):
         CurationConfig(val_fraction=1)
+
+
+def test_a_part_emptied_by_decontamination_is_normal(tmp_path):
+    """The last result shard holds only rows decontamination drops: its part is empty."""
+    tasks = Path(__file__).parents[1].joinpath("curation", "data", "pandasplotbench_tasks.jsonl").read_text()
+    leaks = [json.loads(line)["task__plot_description"].strip() for line in tasks.splitlines()[:3]]
+    leaking = [row(f"zleak{i}", program(50 + i, title=text), chart("bar", 50 + i, title=f"t{i}"))
+               for i, text in enumerate(leaks)]
+    report = curate([grid_output(tmp_path / "grid", planted() + [leaking])], tmp_path / "out", NO_REPAIR)
+    assert stage(report, "benchmark decontamination").dropped == {"benchmark_overlap": 3}
+    assert sorted(load_shards(tmp_path / "out").collect()["id"]) == [f"good{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("val_fraction, empty", [(0.0, "val"), (0.999, "train")])
+def test_a_split_with_no_rows_is_normal(tmp_path, val_fraction, empty):
+    config = CurationConfig(repair_fraction=0, jobs=1, val_fraction=val_fraction)
+    report = curate([grid_output(tmp_path / "grid", planted())], tmp_path / "out", config)
+    assert report.rows[empty] == 0 and sum(report.rows.values()) == 6
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert {s["split"] for s in manifest["shards"]} == {"train", "val"} - {empty}
+    rows = load_shards(tmp_path / "out").collect()
+    assert rows.height == 6 and set(rows["split"]) == {"train", "val"} - {empty}
+    assert "card.md" in {p.name for p in (tmp_path / "out").iterdir()}

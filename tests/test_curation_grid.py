@@ -30,8 +30,11 @@ def viscode(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory) -> Path:
+    """Candidates as a researcher writes them with polars (large_string columns, large lists)."""
     base = tmp_path_factory.mktemp("grid")
-    write_synth(base / "candidates", 48, seed=3)
+    write_synth(base / "synth", 48, seed=3)
+    (base / "candidates").mkdir()
+    pl.read_parquet(base / "synth" / "*.parquet").write_parquet(base / "candidates" / "candidates.parquet")
     run_grid([str(base / "candidates")], base / "grid", workers=2)
     return base / "grid"
 

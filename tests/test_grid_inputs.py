@@ -65,7 +65,7 @@ def test_corrupt_and_truncated_parquet_are_named(tmp_path):
 
 def test_non_string_code(tmp_path):
     pq.write_table(pa.table({"id": ["a", "b"], "code": [1, 2]}), tmp_path / "in.parquet")
-    with pytest.raises(InputError, match="column 'code' has type int64, must be string"):
+    with pytest.raises(InputError, match="column 'code' has type int64, must be a string or binary type"):
         plan([str(tmp_path / "in.parquet")])
     (tmp_path / "in.jsonl").write_text(json.dumps({"id": "a", "code": "x=1"}) + "\n"
                                        + json.dumps({"id": "b", "code": ["x"]}) + "\n")
@@ -149,3 +149,46 @@ def test_jsonl_chunks_start_anywhere(tmp_path):
     for size in (1, 7, 16, 17, 53):
         chunks = plan([str(tmp_path / "in.jsonl")], size).chunks
         assert [i for c in chunks for i in read_chunk(c).column("id").to_pylist()] == [f"j{i}" for i in range(53)]
+
+
+def _writers():
+    """Input files as the everyday tools write them: each one's own string flavour."""
+    import pandas as pd
+    import polars as pl
+
+    ids, codes = ["a", "b", "c"], ["print(1)", "print(2)", "print('ü')"]
+    return {
+        "polars": lambda p: pl.DataFrame({"id": ids, "code": codes, "tags": [["x"], ["y"], []]}).write_parquet(p),
+        "pyarrow": lambda p: pq.write_table(pa.table({"id": ids, "code": codes}), p),
+        "pyarrow-large-and-view": lambda p: pq.write_table(pa.table({
+            "id": pa.array(ids, pa.large_string()), "code": pa.array(codes, pa.string_view())}), p),
+        "pandas": lambda p: pd.DataFrame({"id": ids, "code": codes}).to_parquet(p),
+        "pandas-category": lambda p: pd.DataFrame({"id": pd.Series(ids, dtype="category"),
+                                                   "code": pd.Series(codes, dtype="string[pyarrow]")}).to_parquet(p),
+        "dictionary": lambda p: pq.write_table(pa.table({"id": pa.array(ids).dictionary_encode(),
+                                                         "code": pa.array(codes).dictionary_encode(),
+                                                         "source": pa.array(["s"] * 3).dictionary_encode()}), p),
+        "binary-code-integer-id": lambda p: pq.write_table(pa.table({
+            "id": pa.array([1, 2, 3], pa.int16()), "code": pa.array([c.encode() for c in codes], pa.large_binary())}), p),
+    }
+
+
+@pytest.mark.parametrize("writer", list(_writers()))
+def test_every_arrow_string_flavour_is_read_as_plain_string(tmp_path, writer):
+    path = tmp_path / f"{writer}.parquet"
+    _writers()[writer](path)
+    table = read_chunk(plan([str(path)]).chunks[0])
+    assert table.column("code").to_pylist() == ["print(1)", "print(2)", "print('ü')"]
+    assert table.schema.field("id").type == pa.string() and table.schema.field("code").type == pa.string()
+    for field in table.schema:  # one flavour per kind for every carried column too
+        assert not (pa.types.is_large_string(field.type) or pa.types.is_dictionary(field.type)
+                    or pa.types.is_large_list(field.type) or pa.types.is_string_view(field.type)), field
+    if writer == "polars":
+        assert table.schema.field("tags").type == pa.list_(pa.string())
+
+
+def test_binary_code_must_be_utf8(tmp_path):
+    pq.write_table(pa.table({"id": ["a", "b"], "code": pa.array([b"print(1)", b"print('\xe9')"], pa.binary())}),
+                   tmp_path / "latin1.parquet")
+    with pytest.raises(InputError, match=r"latin1.parquet: row 1: 'code' is not valid UTF-8 text"):
+        plan([str(tmp_path / "latin1.parquet")])

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from viscode.errors import InputError
+
 REASONS = ("kept", "invalid_json", "bad_roles", "too_few_turns", "too_many_turns", "too_long", "not_python",
            "no_code")
 PYTHON_LABELS = frozenset({"python", "py", "python3", "py3", "ipython", "ipython3"})
@@ -41,7 +43,7 @@ class FeedbackFilter:
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_turns <= self.max_turns or self.max_chars < 1:
-            raise ValueError(f"need 1 <= min_turns <= max_turns and max_chars >= 1, got {self}")
+            raise InputError(f"need 1 <= min_turns <= max_turns and max_chars >= 1, got {self}")
 
 
 def read_code_feedback(path: Path, flt: FeedbackFilter) -> tuple[list[dict], dict[str, int]]:
@@ -54,7 +56,7 @@ def read_code_feedback(path: Path, flt: FeedbackFilter) -> tuple[list[dict], dic
     object line, raises ValueError.
     """
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file")
     counts = Counter({reason: 0 for reason in REASONS})
     kept = []
     with path.open("rb") as lines:
@@ -75,7 +77,7 @@ def read_code_feedback(path: Path, flt: FeedbackFilter) -> tuple[list[dict], dic
                              "messages": [{"role": m["role"], "content": m["content"]} for m in obj["messages"]],
                              "code": code, "source": f"code-feedback:{path.name}:{line_no}"})
     if counts["invalid_json"] == counts.total():
-        raise ValueError(f"{path}: no valid JSON object lines ({counts['invalid_json']} invalid)")
+        raise InputError(f"{path}: no valid JSON object lines ({counts['invalid_json']} invalid)")
     return kept, dict(counts)
 
 

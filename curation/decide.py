@@ -19,6 +19,8 @@ from viscode.curation.images import image_clusters
 from viscode.curation.minhash import MinHashConfig, near_duplicate_clusters
 from viscode.curation.stages import Stage
 
+from viscode.errors import InputError
+
 ORDER = pl.concat_str([pl.col("id"), pl.col("shard"), pl.col("row").cast(pl.String).str.zfill(12)], separator="\x1f")
 
 
@@ -48,7 +50,7 @@ def _check_ids(index: pl.LazyFrame) -> None:
              .filter(pl.col("codes") > 1).sort("id").head(1).collect(engine="streaming"))
     if clash.height:
         row = clash.row(0, named=True)
-        raise ValueError(f"snippet id {row['id']!r} names different code in {row['a']} and {row['b']}")
+        raise InputError(f"snippet id {row['id']!r} names different code in {row['a']} and {row['b']}")
 
 
 def _reasons(index: pl.LazyFrame) -> tuple[Stage, Stage]:

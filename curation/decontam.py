@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from viscode.errors import InputError
+
 DEFAULT_BENCHMARK = Path(__file__).parent / "data" / "pandasplotbench_tasks.jsonl"
 DEFAULT_N = 8
 # Measured at n=8 against the shipped tasks: 2000 synth instructions and their code score 0.0, and so does every
@@ -56,7 +58,7 @@ def load_benchmark_texts(paths: Iterable[Path]) -> list[str]:
         found = [value for record in _records(path) for key in (*TASK_FIELDS, *GENERIC_FIELDS)
                  if isinstance(value := record.get(key), str) and value.strip()]
         if not found:
-            raise ValueError(f"{path}: no task texts (none of the fields {', '.join(TASK_FIELDS + GENERIC_FIELDS)})")
+            raise InputError(f"{path}: no task texts (none of the fields {', '.join(TASK_FIELDS + GENERIC_FIELDS)})")
         texts += found
     return texts
 
@@ -67,19 +69,19 @@ def _records(path: Path) -> list[dict]:
         if suffix == ".parquet":
             return _parquet_records(path)
         if suffix not in (".jsonl", ".ndjson", ".json"):
-            raise ValueError(f"{path}: unsupported file type {suffix or '(none)'!r}; expected .jsonl, .json or .parquet")
+            raise InputError(f"{path}: unsupported file type {suffix or '(none)'!r}; expected .jsonl, .json or .parquet")
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise ValueError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text") from None
+        raise InputError(f"{path}: not UTF-8 text") from None
     if suffix == ".json":
         try:
             records = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+            raise InputError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
         if not isinstance(records, list):
-            raise ValueError(f"{path}: expected a JSON list of task objects, found {type(records).__name__}")
+            raise InputError(f"{path}: expected a JSON list of task objects, found {type(records).__name__}")
     else:
         records = []
         for number, line in enumerate(text.splitlines(), 1):
@@ -87,10 +89,10 @@ def _records(path: Path) -> list[dict]:
                 try:
                     records.append(json.loads(line))
                 except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}: line {number} is not valid JSON ({e.msg})") from None
+                    raise InputError(f"{path}: line {number} is not valid JSON ({e.msg})") from None
     bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
     if bad is not None:
-        raise ValueError(f"{path}: task {bad + 1} is a {type(records[bad]).__name__}, not an object")
+        raise InputError(f"{path}: task {bad + 1} is a {type(records[bad]).__name__}, not an object")
     return records
 
 
@@ -105,7 +107,7 @@ def _parquet_records(path: Path) -> list[dict]:
             return []
         return pq.read_table(path, columns=columns).to_pylist()
     except (pa.ArrowException, OSError) as e:
-        raise ValueError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0] if str(e) else e})") from None
+        raise InputError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0] if str(e) else e})") from None
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ class BenchmarkIndex:
 def build_index(texts: list[str], n: int = DEFAULT_N, min_shared: int = MIN_SHARED) -> BenchmarkIndex:
     """The index of benchmark texts; texts shorter than n words have no n-grams and are never matched."""
     if n < 1 or min_shared < 1:
-        raise ValueError(f"n and min_shared must be at least 1, got n={n} min_shared={min_shared}")
+        raise InputError(f"n and min_shared must be at least 1, got n={n} min_shared={min_shared}")
     owners: dict[tuple[str, ...], list[int]] = {}
     sizes = []
     for i, text in enumerate(texts):

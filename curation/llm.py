@@ -31,7 +31,7 @@ from pathlib import Path
 
 from viscode.curation.instructions import PARTS, Instruction
 
-from viscode.errors import first_line
+from viscode.errors import InputError, first_line
 from viscode.shards import write_bytes
 
 PROMPT_VERSION = "1"  # bump whenever the prompt's wording changes: it is part of every cache key
@@ -95,16 +95,16 @@ class LLMConfig:
         except ValueError:  # e.g. an unclosed IPv6 bracket
             url = urllib.parse.SplitResult("", "", "", "", "")
         if url.scheme not in ("http", "https") or not url.netloc:
-            raise ValueError(f"LLM endpoint must be an http(s) URL such as http://host:8000/v1, not {self.endpoint!r}")
+            raise InputError(f"LLM endpoint must be an http(s) URL such as http://host:8000/v1, not {self.endpoint!r}")
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         for name in ("timeout_s", "requests_per_minute", "concurrency", "max_tokens", "max_consecutive_fallbacks"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"LLM {name} must be positive, not {getattr(self, name)!r}")
+                raise InputError(f"LLM {name} must be positive, not {getattr(self, name)!r}")
         for name in ("max_retries", "backoff_s", "backoff_cap_s"):
             if getattr(self, name) < 0:
-                raise ValueError(f"LLM {name} must not be negative, not {getattr(self, name)!r}")
+                raise InputError(f"LLM {name} must not be negative, not {getattr(self, name)!r}")
 
 
 @dataclass(slots=True)

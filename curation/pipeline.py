@@ -49,6 +49,7 @@ from viscode.curation.write import FillTask, assign, buckets_in, fill, merge
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState, job_digest
 
+from viscode.errors import InputError
 from viscode.shards import remove_orphan_temps, write_json, write_parquet
 
 WORK, LOCK = ".work", ".curate.lock"
@@ -77,13 +78,13 @@ class CurationConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"val fraction must be in [0, 1), got {self.val_fraction}")
+            raise InputError(f"val fraction must be in [0, 1), got {self.val_fraction}")
         if not 0 <= self.repair_fraction <= 1:
-            raise ValueError(f"repair fraction must be in [0, 1], got {self.repair_fraction}")
+            raise InputError(f"repair fraction must be in [0, 1], got {self.repair_fraction}")
         if not 0 < self.decontam_threshold <= 1:
-            raise ValueError(f"decontamination threshold must be in (0, 1], got {self.decontam_threshold}")
+            raise InputError(f"decontamination threshold must be in (0, 1], got {self.decontam_threshold}")
         if self.shard_rows < 1 or self.jobs < 1:
-            raise ValueError("shard rows and jobs must be >= 1")
+            raise InputError("shard rows and jobs must be >= 1")
 
     def to_json(self) -> dict:
         out = asdict(self)
@@ -118,7 +119,7 @@ def _claim(output: Path, inputs: list[Path], force: bool) -> tuple[Path, int]:
     for folder in inputs:
         folder = folder.absolute()
         if where == folder or folder in where.parents or where in folder.parents:
-            raise ValueError(f"{output}: the output folder must be outside the grid outputs ({folder})")
+            raise InputError(f"{output}: the output folder must be outside the grid outputs ({folder})")
     manifest = output / "manifest.json"
     if manifest.exists():
         try:
@@ -126,21 +127,21 @@ def _claim(output: Path, inputs: list[Path], force: bool) -> tuple[Path, int]:
         except (OSError, ValueError, AttributeError):
             kind = None
         if kind != MANIFEST_KIND:
-            raise ValueError(f"{output}: holds something else (manifest kind {kind!r}); choose another folder")
+            raise InputError(f"{output}: holds something else (manifest kind {kind!r}); choose another folder")
         if not force:
-            raise ValueError(f"{output}: already holds a curated dataset; pass --force to replace it")
+            raise InputError(f"{output}: already holds a curated dataset; pass --force to replace it")
     elif output.is_dir() and any(p.name not in (WORK, LOCK) for p in output.iterdir()) and not force:
-        raise ValueError(f"{output}: not empty; choose an empty folder or pass --force")
+        raise InputError(f"{output}: not empty; choose an empty folder or pass --force")
     try:
         output.mkdir(parents=True, exist_ok=True)
         lock = os.open(output / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise ValueError(f"{output}: cannot write the output folder ({exc.strerror or exc})") from None
+        raise InputError(f"{output}: cannot write the output folder ({exc.strerror or exc})") from None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(lock)
-        raise ValueError(f"{output}: another `viscode curate` is writing here") from None
+        raise InputError(f"{output}: another `viscode curate` is writing here") from None
     shutil.rmtree(output / WORK, ignore_errors=True)  # a crashed run's leftovers
     remove_orphan_temps(output)
     return output / WORK, lock
@@ -197,7 +198,7 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
     output = Path(output)
     shards, bad = open_grid_outputs([Path(p) for p in inputs], skip_bad=config.skip_bad_shards)
     if not any(s.rows for s in shards) and not config.code_feedback:
-        raise ValueError(f"{', '.join(map(str, inputs))}: no result rows to curate")
+        raise InputError(f"{', '.join(map(str, inputs))}: no result rows to curate")
     benchmark = build_index(load_benchmark_texts([DEFAULT_BENCHMARK, *config.benchmarks]))
     imported, import_stage = (feedback_dialogues(list(config.code_feedback), config.feedback_filter)
                               if config.code_feedback else (None, None))

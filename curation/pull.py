@@ -30,11 +30,12 @@ from fsspec.implementations.local import LocalFileSystem
 from viscode.curation.card import CARD_DIR
 from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS, MANIFEST_KIND, SPLITS, row_totals
 
-from viscode.errors import UsageError
+from viscode.errors import InputError
 from viscode.shards import (
     IMAGE_ROW_GROUP,
     remove_orphan_temps,
     sha256_file,
+    url_to_fs,
     write_bytes,
     write_json,
     write_parquet,
@@ -63,33 +64,33 @@ class PullReport:
 
 def _open_output(src: str | Path) -> tuple[fsspec.AbstractFileSystem, str, dict]:
     """The filesystem, root path and checked manifest of a curated output folder."""
-    fs, root = fsspec.core.url_to_fs(str(src))
+    fs, root = url_to_fs(str(src))
     root = root.rstrip("/")
     where = f"{str(src).rstrip('/')}/manifest.json"
     try:
         with fs.open(f"{root}/manifest.json", "rb") as f:
             manifest = json.load(f)
     except FileNotFoundError:
-        raise ValueError(f"{where}: missing, so this is not a curated output folder (or a pull did not finish)") from None
+        raise InputError(f"{where}: missing, so this is not a curated output folder (or a pull did not finish)") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{where}: not valid JSON ({exc})") from None
+        raise InputError(f"{where}: not valid JSON ({exc})") from None
     if manifest.get("kind") != MANIFEST_KIND:
-        raise ValueError(f"{where}: manifest kind is {manifest.get('kind')!r}, not 'curated'")
+        raise InputError(f"{where}: manifest kind is {manifest.get('kind')!r}, not 'curated'")
     if manifest.get("schema_version") != CURATED_SCHEMA_VERSION:
-        raise ValueError(f"{where}: curated schema version {manifest.get('schema_version')!r}, "
+        raise InputError(f"{where}: curated schema version {manifest.get('schema_version')!r}, "
                          f"this viscode reads version {CURATED_SCHEMA_VERSION}")
     for entry in manifest["shards"]:
         parts = PurePosixPath(entry["name"]).parts
         if len(parts) != 2 or parts[0] != entry["split"] or not parts[1].endswith(".parquet") \
                 or parts[1].startswith("."):
-            raise ValueError(f"{where}: shard name {entry['name']!r} is not <split>/<file>.parquet")
+            raise InputError(f"{where}: shard name {entry['name']!r} is not <split>/<file>.parquet")
     return fs, root, manifest
 
 
 def _check_choices(what: str, values: list[str] | None, allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(values or ()) - set(allowed))
     if unknown:
-        raise UsageError(f"unknown {what} {', '.join(unknown)} (choose from {', '.join(allowed)})")
+        raise InputError(f"unknown {what} {', '.join(unknown)} (choose from {', '.join(allowed)})")
 
 
 def _fetch(fs: fsspec.AbstractFileSystem, path: str, part: Path, entry: dict, src: str,
@@ -118,7 +119,7 @@ def _fetch(fs: fsspec.AbstractFileSystem, path: str, part: Path, entry: dict, sr
         os.fsync(out.fileno())
     if digest.hexdigest() != entry["sha256"]:
         part.unlink()
-        raise ValueError(f"{src.rstrip('/')}/{entry['name']}: sha256 {digest.hexdigest()[:16]}… differs from the "
+        raise InputError(f"{src.rstrip('/')}/{entry['name']}: sha256 {digest.hexdigest()[:16]}… differs from the "
                          f"manifest's {entry['sha256'][:16]}…; the partial copy was removed")
     return read, have > 0
 
@@ -274,7 +275,7 @@ def load_shards(path: str | Path, *, splits: tuple[str, ...] = SPLITS) -> pl.Laz
             except FileNotFoundError:
                 size = None
             if size != entry["bytes"]:
-                raise ValueError(f"{file}: {'missing' if size is None else f'{size} bytes'}, the manifest says "
+                raise InputError(f"{file}: {'missing' if size is None else f'{size} bytes'}, the manifest says "
                                  f"{entry['bytes']}; pull it again")
             files.append(file if isinstance(fs, LocalFileSystem) else fs.unstrip_protocol(file))
         if files:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import UnionType
 
 from viscode.codetext import code_id
+from viscode.errors import InputError
 from viscode.selfdebug import code_block, feedback_message, trim_traceback
 
 FAULT_KINDS = ("wrong_column", "wrong_kwarg", "misspelled_api", "removed_import", "shape_mismatch",
@@ -213,9 +214,9 @@ def variants(code: str, source_id: str, *, per_snippet: int = 1, kinds: tuple[st
     """
     unknown = sorted(set(kinds) - set(FAULT_KINDS))
     if unknown:
-        raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
+        raise InputError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
     if per_snippet < 0:
-        raise ValueError(f"per_snippet must be >= 0, got {per_snippet}")
+        raise InputError(f"per_snippet must be >= 0, got {per_snippet}")
     try:
         program = _analyse(code)
     except (SyntaxError, ValueError, UnicodeEncodeError):

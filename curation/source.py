@@ -14,6 +14,7 @@ from viscode.grid.job import MANIFEST_KIND, job_digest
 from viscode.grid.results import IMAGE_TYPE
 from viscode.sandbox.result import SCHEMA_VERSION
 
+from viscode.errors import InputError
 from viscode.shards import sha256_file
 
 REQUIRED = {"id": pa.string(), "code": pa.string(), "status": pa.string(), "images": pa.list_(IMAGE_TYPE)}
@@ -44,20 +45,20 @@ class BadShard:
 def _manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     if not folder.is_dir():
-        raise ValueError(f"{folder}: not a grid output folder")
+        raise InputError(f"{folder}: not a grid output folder")
     try:
         manifest = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ValueError(f"{folder}: no manifest.json; is this a `viscode grid run` output?") from None
+        raise InputError(f"{folder}: no manifest.json; is this a `viscode grid run` output?") from None
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: unreadable manifest ({exc})") from None
+        raise InputError(f"{path}: unreadable manifest ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
-        raise ValueError(f"{path}: not a grid results manifest (kind {manifest.get('kind')!r})")
+        raise InputError(f"{path}: not a grid results manifest (kind {manifest.get('kind')!r})")
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"{path}: result schema version {manifest.get('schema_version')!r}; "
+        raise InputError(f"{path}: result schema version {manifest.get('schema_version')!r}; "
                          f"this viscode reads version {SCHEMA_VERSION}")
     if manifest.get("state") != "complete":
-        raise ValueError(f"{path}: the grid job is {manifest.get('state')!r}, not complete; "
+        raise InputError(f"{path}: the grid job is {manifest.get('state')!r}, not complete; "
                          "rerun `viscode grid run` to finish it first")
     return manifest
 
@@ -88,7 +89,7 @@ def open_grid_outputs(folders: list[Path], *, skip_bad: bool = False) -> tuple[l
     is missing, truncated or of the wrong layout stops the run (naming it) unless
     `skip_bad`, when it is returned among the bad shards so its rows can be counted."""
     if not folders:
-        raise ValueError("no grid output given")
+        raise InputError("no grid output given")
     shards: list[ResultShard] = []
     bad: list[BadShard] = []
     seen: set[str] = set()
@@ -99,7 +100,7 @@ def open_grid_outputs(folders: list[Path], *, skip_bad: bool = False) -> tuple[l
         # other settings are two jobs
         job = job_digest(manifest.get("job"))
         if job in seen:
-            raise ValueError(f"{folder}: the same grid job is given twice")
+            raise InputError(f"{folder}: the same grid job is given twice")
         seen.add(job)
         for entry in manifest.get("shards", []):
             path = folder / "results" / entry["name"]
@@ -109,5 +110,5 @@ def open_grid_outputs(folders: list[Path], *, skip_bad: bool = False) -> tuple[l
             elif skip_bad:
                 bad.append(BadShard(path, int(entry.get("rows", 0)), problem))
             else:
-                raise ValueError(f"{path}: {problem}; pass --skip-bad-shards to curate without it")
+                raise InputError(f"{path}: {problem}; pass --skip-bad-shards to curate without it")
     return sorted(shards, key=lambda s: (s.grid_job, s.path.name)), bad

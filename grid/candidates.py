@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from viscode.errors import InputError
 from viscode.shards import ShardInfo, remove_orphan_temps, write_json, write_parquet
 
 CANDIDATE_SCHEMA_VERSION = 1
@@ -26,7 +27,7 @@ CORE_FIELDS = [
 SHARD_ROWS = 50_000
 
 
-class OutputExists(ValueError):
+class OutputExists(InputError):
     """The output folder already holds a finished result and --force was not given."""
 
 

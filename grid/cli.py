@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from viscode.sandbox.result import STATUSES
-from viscode.sandbox.sandbox import ensure_font_cache, nsjail_problem
+from viscode.sandbox.sandbox import SandboxError, ensure_font_cache, nsjail_problem
 
 from viscode.errors import UsageError
 
@@ -189,7 +189,7 @@ def worker_command(args: argparse.Namespace, console: Console) -> int:
     `dask worker` with one thread (one warm sandbox) per worker process."""
     problem = nsjail_problem()
     if problem:
-        raise UsageError(f"this host cannot run the sandbox: {problem} (run scripts/setup.sh)")
+        raise SandboxError(f"this host cannot run the sandbox: {problem} (run scripts/setup.sh)")
     console.print(f"sandbox ok; font cache {ensure_font_cache('nsjail')}")
     extra = [a for a in args.dask_args if a != "--"]
     argv = [sys.executable, "-m", "distributed.cli.dask_worker", args.scheduler, "--nthreads", "1",

@@ -32,6 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from viscode.codetext import code_id, plotting_libraries
+from viscode.errors import InputError
+from viscode.shards import url_to_fs
 
 from .candidates import CandidateWriter
 
@@ -137,28 +139,28 @@ def _check_sources(sources: list[str | Path], text_column: str) -> list[tuple[st
             for file, file_kind in _expand(name, kind):
                 if file_kind in ("parquet", "jsonl"):
                     _check_table(file, file_kind, text_column)
-        except ValueError as e:
+        except InputError as e:
             problems.append(str(e))
             continue
         checked.append((name, kind))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise InputError("; ".join(problems))
     return checked
 
 
 def _source_kind(name: str) -> str:
     if "://" in name:
-        fs, path = fsspec.core.url_to_fs(name)
+        fs, path = url_to_fs(name)
         exists, is_dir = fs.exists(path), False  # remote sources are files; list a remote folder's files instead
     else:
         exists, is_dir = os.path.exists(name), os.path.isdir(name)
     if not exists:
-        raise ValueError(f"{name}: no such file or folder")
+        raise InputError(f"{name}: no such file or folder")
     if is_dir:
         return "folder"
     kind = _kind(name)
     if kind is None:
-        raise ValueError(f"{name}: unknown source type (expected a folder, {', '.join(_SUFFIXES)})")
+        raise InputError(f"{name}: unknown source type (expected a folder, {', '.join(_SUFFIXES)})")
     return kind
 
 
@@ -199,7 +201,7 @@ def _first_record_keys(name: str, f: IO[bytes]) -> list[str] | None:
 def _table_columns(name: str, columns: list[str], text_column: str) -> tuple[str | None, str | None]:
     """The path and licence columns a table has (None where absent); raises if it lacks the text column."""
     if text_column not in columns:
-        raise ValueError(f"{name}: no text column {text_column!r}; its columns are {', '.join(columns)}")
+        raise InputError(f"{name}: no text column {text_column!r}; its columns are {', '.join(columns)}")
     return _first_of(columns, PATH_COLUMNS), _first_of(columns, LICENCE_COLUMNS)
 
 

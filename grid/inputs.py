@@ -19,19 +19,15 @@ import fsspec
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 from viscode.sandbox.result import ExecutionResult
 
-from viscode.errors import first_line
+from viscode.errors import InputError, first_line
+from viscode.shards import url_to_fs
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 RESULT_COLUMNS = frozenset(ExecutionResult.__dataclass_fields__) - {"id"}
 MAX_CHUNK, MIN_CHUNK = 1000, 16
 OFFSET_STRIDE = 16  # JSONL: one byte offset kept per this many records
-
-
-class InputError(ValueError):
-    """The input cannot be run as given (named in the message); nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ class GridError(RuntimeError):
     """The job cannot go on (named cause); finished shards stay and a rerun resumes."""
 
 
-class OutputConflict(ValueError):
+class OutputConflict(InputError):
     """The output folder holds another job's results and --force was not given."""
 
 

@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from viscode.errors import InputError
+
 from .job import MANIFEST_KIND, load_log
 
 
@@ -47,11 +49,11 @@ def job_status(output: str | Path) -> JobStatus:
     try:
         manifest = json.loads(manifest_path.read_text())
     except FileNotFoundError:
-        raise ValueError(f"{output}: not a grid output folder (no manifest.json)") from None
+        raise InputError(f"{output}: not a grid output folder (no manifest.json)") from None
     except ValueError as exc:
-        raise ValueError(f"{manifest_path}: unreadable manifest ({exc})") from None
+        raise InputError(f"{manifest_path}: unreadable manifest ({exc})") from None
     if manifest.get("kind") != MANIFEST_KIND:
-        raise ValueError(f"{output}: holds {manifest.get('kind', 'unknown')!r} output, not grid results")
+        raise InputError(f"{output}: holds {manifest.get('kind', 'unknown')!r} output, not grid results")
     driver = _driver_holding_lock(output)
     status = JobStatus(output, manifest["state"], manifest["rows"], manifest["chunks"], manifest["rows_done"], 0,
                        Counter(manifest["status_counts"]), manifest.get("quarantined", []), manifest.get("error"),

@@ -26,6 +26,7 @@ from pathlib import Path
 from viscode.grid.candidates import CandidateWriter
 
 from viscode.codetext import code_id, plotting_libraries
+from viscode.errors import InputError
 
 FAULTS = ("wrong_column", "wrong_kwarg", "bad_api", "missing_import", "shape_mismatch", "mixed_libraries",
           "wrong_dtype")
@@ -1708,9 +1709,9 @@ def _row(seed: int, index: int, fault_rate: float) -> dict:
 def synthesize(count: int, seed: int = 0, *, fault_rate: float = 0.15, start: int = 0) -> Iterator[dict]:
     """Rows for programs start..start+count-1 of this seed."""
     if count < 0 or start < 0:
-        raise ValueError(f"count and start must be >= 0, got count={count} start={start}")
+        raise InputError(f"count and start must be >= 0, got count={count} start={start}")
     if not 0 <= fault_rate <= 1:
-        raise ValueError(f"fault_rate must be between 0 and 1, got {fault_rate}")
+        raise InputError(f"fault_rate must be between 0 and 1, got {fault_rate}")
     return (_row(seed, i, fault_rate) for i in range(start, start + count))
 
 
@@ -1736,9 +1737,9 @@ def write_synth(output: Path, count: int, seed: int = 0, *, fault_rate: float = 
                 on_progress: Callable[[int], None] | None = None) -> dict:
     """Write candidate shards + manifest to `output` via viscode.grid.candidates.CandidateWriter; returns the manifest."""
     if count < 1:
-        raise ValueError(f"count must be >= 1, got {count}")
+        raise InputError(f"count must be >= 1, got {count}")
     if not 0 <= fault_rate <= 1:
-        raise ValueError(f"fault_rate must be between 0 and 1, got {fault_rate}")
+        raise InputError(f"fault_rate must be between 0 and 1, got {fault_rate}")
     writer = CandidateWriter(Path(output), command=f"harvest synth --count {count} --seed {seed}", force=force)
     seen: set[str] = set()
     counts = {"generated": 0, "faulty": 0, "duplicate": 0}

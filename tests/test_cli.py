@@ -73,3 +73,25 @@ def test_demo_synthesizes_runs_the_grid_and_curates(tmp_path):
     assert "curation, stage by stage" in proc.stdout and "Counts at every stage" in proc.stdout
     curated = json.loads((tmp_path / "demo" / "curated" / "manifest.json").read_text())
     assert curated["rows"]["single"] >= 45 and curated["rows"]["repair"] >= 1
+
+
+def test_only_our_input_errors_are_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """A ValueError raised by a library we call (pyarrow's ArrowInvalid, a JSONDecodeError) is a
+    bug of ours or a corrupt file nobody named: it keeps its traceback (exit 1), never exit 2."""
+    import json as json_module
+
+    import pyarrow as pa
+    from viscode.grid import job
+
+    from viscode import cli
+
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "code": "print(1)"}\n')
+    for error in (pa.ArrowInvalid("Parquet magic bytes not found"), json_module.JSONDecodeError("x", "{", 0)):
+        def boom(*args, error=error, **kwargs):
+            raise error
+        monkeypatch.setattr(job, "plan", boom)
+        with pytest.raises(type(error)):
+            cli.main(["grid", "run", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out")])
+    monkeypatch.undo()
+    assert cli.main(["grid", "run", str(tmp_path / "missing.jsonl"), "--output", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.jsonl'}: no such file or folder"

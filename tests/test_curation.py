@@ -16,6 +16,7 @@ from viscode.curation.pipeline import CurationConfig, curate
 from viscode.curation.pull import load_shards
 
 from tests.curation_helpers import blank, chart, grid_output, program, row
+from viscode.errors import InputError
 from viscode.shards import sha256_file
 
 NO_REPAIR = CurationConfig(repair_fraction=0, jobs=1, val_fraction=0.3)
@@ -144,7 +145,7 @@ def test_truncated_shard_is_named_or_skipped_with_a_count(tmp_path):
     grid = grid_output(tmp_path / "grid", planted())
     shard = grid / "results" / "input-000001.parquet"
     shard.write_bytes(shard.read_bytes()[:-200])
-    with pytest.raises(ValueError, match="input-000001.parquet: sha256 differs"):
+    with pytest.raises(InputError, match="input-000001.parquet: sha256 differs"):
         curate([grid], tmp_path / "out", NO_REPAIR)
     assert not (tmp_path / "out").exists()
     report = curate([grid], tmp_path / "out", CurationConfig(repair_fraction=0, jobs=1, skip_bad_shards=True))
@@ -154,14 +155,14 @@ def test_truncated_shard_is_named_or_skipped_with_a_count(tmp_path):
 
 def test_other_schema_version_is_refused(tmp_path):
     grid = grid_output(tmp_path / "grid", planted(), schema_version=99)
-    with pytest.raises(ValueError, match="result schema version 99"):
+    with pytest.raises(InputError, match="result schema version 99"):
         curate([grid], tmp_path / "out", NO_REPAIR)
 
 
 def test_same_id_for_different_code_across_shards_is_refused(tmp_path):
     a = grid_output(tmp_path / "a", [[row("same", program(1), chart("bar", 1))]], job="a" * 64)
     b = grid_output(tmp_path / "b", [[row("same", program(2), chart("bar", 2))]], job="b" * 64)
-    with pytest.raises(ValueError, match="'same' names different code"):
+    with pytest.raises(InputError, match="'same' names different code"):
         curate([a, b], tmp_path / "out", NO_REPAIR)
 
 
@@ -176,16 +177,16 @@ def test_same_snippet_in_two_grid_jobs_is_one_row(tmp_path):
 
 
 def test_empty_input_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="no result rows"):
+    with pytest.raises(InputError, match="no result rows"):
         curate([grid_output(tmp_path / "grid", [])], tmp_path / "out", NO_REPAIR)
-    with pytest.raises(ValueError, match="no manifest.json"):
+    with pytest.raises(InputError, match="no manifest.json"):
         (tmp_path / "empty").mkdir()
         curate([tmp_path / "empty"], tmp_path / "out", NO_REPAIR)
 
 
 def test_existing_output_needs_force(curated):
     base, _ = curated
-    with pytest.raises(ValueError, match="pass --force"):
+    with pytest.raises(InputError, match="pass --force"):
         curate([base / "grid"], base / "out", NO_REPAIR)
 
 
@@ -199,21 +200,21 @@ def test_nothing_usable_gives_an_empty_dataset_not_a_crash(tmp_path):
 
 def test_output_folder_is_claimed_carefully(tmp_path):
     grid = grid_output(tmp_path / "grid", planted())
-    with pytest.raises(ValueError, match="outside the grid outputs"):
+    with pytest.raises(InputError, match="outside the grid outputs"):
         curate([grid], grid / "curated", NO_REPAIR)
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="not empty"):
+    with pytest.raises(InputError, match="not empty"):
         curate([grid], tmp_path / "busy", NO_REPAIR)
-    with pytest.raises(ValueError, match="manifest kind 'grid-results'"):
+    with pytest.raises(InputError, match="manifest kind 'grid-results'"):
         curate([grid], grid_output(tmp_path / "other", []), CurationConfig(repair_fraction=0, jobs=1), force=True)
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match="decontamination threshold"):
+    with pytest.raises(InputError, match="decontamination threshold"):
         CurationConfig(decontam_threshold=0)
-    with pytest.raises(ValueError, match="val fraction"):
+    with pytest.raises(InputError, match="val fraction"):
         CurationConfig(val_fraction=1)
 
 

@@ -18,6 +18,8 @@ from viscode.curation.llm import (
     parse_reply,
 )
 
+from viscode.errors import InputError
+
 from .llm_server import FakeLLM, expected_parts
 
 
@@ -180,7 +182,7 @@ def test_input_order_is_kept_whatever_finishes_first(server):
 
 @pytest.mark.parametrize("endpoint", ["ftp://host/v1", "localhost:8000/v1", "http:///v1", "http://[::1/v1"])
 def test_non_http_endpoint_is_rejected_in_one_line(endpoint):
-    with pytest.raises(ValueError, match="http") as info:
+    with pytest.raises(InputError, match="http") as info:
         LLMConfig(endpoint, model="m")
     assert endpoint in str(info.value) and "\n" not in str(info.value)
 

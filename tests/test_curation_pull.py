@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from viscode.curation.pull import PullReport, load_shards, pull
 from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS
 
-from viscode.errors import UsageError
+from viscode.errors import InputError
 from viscode.shards import IMAGE_ROW_GROUP, sha256_file, verify, write_json, write_parquet
 
 LIBRARIES = ("matplotlib", "seaborn", "plotly")
@@ -168,7 +168,7 @@ def test_corrupt_source_shard_is_refused_and_nothing_is_left(source, tmp_path):
     data[len(data) // 2] ^= 0xFF
     (folder / name).write_bytes(bytes(data))
     dest = tmp_path / "dest"
-    with pytest.raises(ValueError, match=f"{name}: sha256 .* differs from the manifest") as err:
+    with pytest.raises(InputError, match=f"{name}: sha256 .* differs from the manifest") as err:
         pull(str(folder), dest)
     assert "\n" not in str(err.value)
     assert files_under(dest) == []
@@ -230,9 +230,9 @@ def test_load_shards_is_lazy_with_split_column(source, tmp_path):
     assert load_shards(tmp_path / "dest", splits=("val",)).select(pl.len()).collect().item() == 10
     assert load_shards(tmp_path / "dest", splits=()).collect().height == 0
     (tmp_path / "dest" / "val" / "00002.parquet").unlink()
-    with pytest.raises(ValueError, match="00002.parquet: missing"):
+    with pytest.raises(InputError, match="00002.parquet: missing"):
         load_shards(tmp_path / "dest")
-    with pytest.raises(ValueError, match="manifest.json: missing"):
+    with pytest.raises(InputError, match="manifest.json: missing"):
         load_shards(tmp_path / "nowhere")
 
 
@@ -253,23 +253,23 @@ def test_other_schema_version_and_kind_refused(tmp_path):
     folder = tmp_path / "src"
     make_output(folder, schema_version=CURATED_SCHEMA_VERSION + 1)
     message = f"manifest.json: curated schema version {CURATED_SCHEMA_VERSION + 1}, .* version {CURATED_SCHEMA_VERSION}"
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         pull(str(folder), tmp_path / "dest")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         load_shards(folder)
     assert not (tmp_path / "dest").exists()
     write_json({"kind": "grid", "schema_version": CURATED_SCHEMA_VERSION, "shards": []}, folder / "manifest.json")
-    with pytest.raises(ValueError, match="manifest kind is 'grid'"):
+    with pytest.raises(InputError, match="manifest kind is 'grid'"):
         pull(str(folder), tmp_path / "dest")
 
 
 def test_bad_requests_and_unsafe_names_refused(source, tmp_path):
     folder, manifest = source
-    with pytest.raises(UsageError, match="unknown kind chart"):
+    with pytest.raises(InputError, match="unknown kind chart"):
         pull(str(folder), tmp_path / "dest", kinds=["chart"])
-    with pytest.raises(UsageError, match="unknown split test"):
+    with pytest.raises(InputError, match="unknown split test"):
         pull(str(folder), tmp_path / "dest", splits=["test"])
     manifest["shards"][0]["name"] = "train/../../escape.parquet"
     write_json(manifest, folder / "manifest.json")
-    with pytest.raises(ValueError, match="is not <split>/<file>.parquet"):
+    with pytest.raises(InputError, match="is not <split>/<file>.parquet"):
         pull(str(folder), tmp_path / "dest")

@@ -4,7 +4,7 @@ from viscode.sandbox import jail_config as jc
 
 ALLOWED_MOUNTS = {"/", "/usr", "/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/passwd", "/etc/group",
                   jc.JAIL_PYTHON_PREFIX, jc.JAIL_SITE_PACKAGES, jc.JAIL_CODE_ROOT, f"{jc.JAIL_CODE_ROOT}/viscode/sandbox",
-                  jc.JAIL_FONT_CACHE, "/dev", "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom",
+                  f"{jc.JAIL_CODE_ROOT}/viscode/errors.py", jc.JAIL_FONT_CACHE, "/dev", "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom",
                   "/proc", *jc.SCRATCH_MOUNTS}
 
 

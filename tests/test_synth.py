@@ -14,6 +14,7 @@ from viscode.grid.candidates import OutputExists
 from viscode.grid.synth import FAULTS, synthesize, write_synth
 
 from viscode.codetext import code_id, plotting_libraries
+from viscode.errors import InputError
 from viscode.shards import verify
 
 LIBRARIES = {"matplotlib", "seaborn", "plotly", "pandas"}
@@ -86,7 +87,7 @@ def test_fault_rate_bounds():
     (lambda: write_synth(None, 5, fault_rate=-0.1), "fault_rate"),
 ])
 def test_bad_arguments_are_refused_with_the_argument_named(call, word):
-    with pytest.raises(ValueError, match=word):
+    with pytest.raises(InputError, match=word):
         call()
 
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 from viscode import demo
 from viscode.curation import cli as curation_cli
 from viscode.curation.llm import LLMError
-from viscode.errors import UsageError
+from viscode.errors import InputError
 from viscode.grid import cli as grid_cli
 from viscode.grid.cluster import ClusterUnavailable
 from viscode.grid.job import GridError
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, soft_wrap=True)
     try:
         return args.handler(args, Console(width=None if sys.stdout.isatty() else 140))
-    except (UsageError, ValueError) as exc:
+    except InputError as exc:  # ours alone: any other exception is a bug and keeps its traceback
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 2
     except (GridError, ClusterUnavailable) as exc:

@@ -15,8 +15,11 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from viscode.errors import InputError, first_line
 
 TEMP_PREFIX = ".tmp-"
 IMAGE_ROW_GROUP = 256  # rows with PNGs: small groups keep readers' peak memory low
@@ -31,6 +34,15 @@ class ShardInfo:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def url_to_fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """(filesystem, path) of a local path or any fsspec URL; an unknown scheme or a backend
+    that is not installed (s3fs, gcsfs) is named as the user's input error."""
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ValueError, ImportError) as exc:
+        raise InputError(f"{url}: cannot open ({first_line(exc)})") from None
 
 
 def sha256_file(path: str | Path) -> str:

@@ -9,6 +9,7 @@ sandbox supervisor, so whatever it does comes back as a result, never as a dead 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import threading
@@ -28,6 +29,9 @@ from viscode.shards import IMAGE_ROW_GROUP, sha256_file, write_parquet
 
 from .inputs import Chunk, read_chunk
 from .results import failed, results_table
+
+
+log = logging.getLogger("viscode.grid")
 
 
 class IsolationRefused(RuntimeError):
@@ -71,11 +75,14 @@ outside = dict(zip(uid_map[0::3], uid_map[1::3])).get(str(os.getuid()))
 if os.getuid() == 0 or outside in (None, "0"):
     leaks["runs as host root"] = True
 print("SELFTEST " + json.dumps(leaks))
+import plotly.graph_objects as go
+go.Figure(go.Bar(x=["a", "b"], y=[1, 2])).show()  # the renderer must draw before real work
 """
 
 
 def self_test(sb: Sandbox, scheduler: tuple[str, int], hidden: list[str]) -> None:
-    """Run a short hostile probe in `sb`; raise IsolationRefused if anything leaks."""
+    """Run a short hostile probe in `sb`, and one plotly figure through its renderer;
+    raise IsolationRefused if anything leaks or the figure is not drawn."""
     result = sb.run(SELF_TEST % {"scheduler": scheduler, "hidden": hidden}, snippet_id="isolation-self-test")
     verdict = next((line[9:] for line in result.stdout.splitlines() if line.startswith("SELFTEST ")), None)
     if result.status != "ok" or verdict is None:
@@ -83,6 +90,10 @@ def self_test(sb: Sandbox, scheduler: tuple[str, int], hidden: list[str]) -> Non
     leaks = json.loads(verdict)
     if leaks:
         raise IsolationRefused("isolation self-test failed: snippet " + ", ".join(sorted(leaks)))
+    plotly = [i for i in result.images if i.source == "plotly"]
+    if sb.render_plotly and not (plotly and plotly[0].png):
+        why = plotly[0].render_error if plotly else "no figure captured"
+        raise IsolationRefused(f"self-test: the plotly renderer gave no image ({why})")
 
 
 class SandboxPool(WorkerPlugin):
@@ -116,10 +127,14 @@ class SandboxPool(WorkerPlugin):
         sb = Sandbox(s.mode, timeout_s=s.timeout_s, memory_mb=s.memory_mb, isolation="nsjail")
         try:
             sb.start()
+            began = time.monotonic()
             self_test(sb, self._scheduler, self.hidden)
         except (SandboxError, IsolationRefused) as exc:
             sb.close()
             raise IsolationRefused(f"worker {self.address}: {exc}") from None
+        log.info("worker %s: sandbox ready (%s, self-test %.1f s)", self.address,
+                 ", ".join(f"{part} {seconds:.1f} s" for part, seconds in sb.startup.items()),
+                 time.monotonic() - began)
         with self._lock:
             self._all.append(sb)
         return sb

@@ -49,6 +49,13 @@ def remove_jail_cgroups(jail_pid: int, wait_s: float = 2.0) -> None:
                 time.sleep(0.01)
 
 
+def _host_has_swap() -> bool:
+    for line in open("/proc/meminfo"):
+        if line.startswith("SwapTotal:"):
+            return int(line.split()[1]) > 0
+    return False
+
+
 class JailMemory:
     def __init__(self, directory: Path, v2: bool) -> None:
         self.dir, self.v2 = directory, v2
@@ -114,14 +121,21 @@ class JailMemory:
         return int(text) if text else None
 
     def set_limit(self, limit_bytes: int) -> None:
-        """Memory and swap together: a snippet must not page its way past the limit."""
-        if self.v2:
-            self._write("memory.max", str(limit_bytes))
-            self._write("memory.swap.max", "0")
-        else:
-            self._write("memory.limit_in_bytes", str(limit_bytes))
-            if (self.dir / "memory.memsw.limit_in_bytes").exists():
-                self._write("memory.memsw.limit_in_bytes", str(limit_bytes))
+        """Memory and swap together, so a snippet cannot page its way past the limit. Raises
+        OSError when the limit cannot be applied: a weaker jail is never run silently."""
+        memory, swap = ("memory.max", "memory.swap.max") if self.v2 else \
+            ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
+        if not self._write(memory, str(limit_bytes)):
+            raise OSError(f"cannot write {self.dir / memory}")
+        applied = self._read(memory)
+        if applied is None or not applied.strip().isdigit() or abs(int(applied) - limit_bytes) >= 1 << 16:
+            raise OSError(f"{self.dir / memory} reads {applied!r} after writing {limit_bytes}")
+        if (self.dir / swap).exists():
+            # v2: no swap for the jail at all; v1: memory+swap under the same limit
+            if not self._write(swap, "0" if self.v2 else str(limit_bytes)):
+                raise OSError(f"cannot write {self.dir / swap}")
+        elif _host_has_swap():
+            raise OSError(f"the host has swap but {self.dir} has no {swap} to limit it (boot with swapaccount=1)")
 
     def close(self) -> None:
         if self._peak_fd is not None:

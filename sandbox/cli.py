@@ -34,6 +34,8 @@ def add_parser(subparsers) -> None:
     ex.add_argument("--data", type=Path, action="append", default=[], metavar="FILE",
                     help="data file placed in every snippet's working dir (repeatable)")
     ex.add_argument("--isolation", choices=("auto", "nsjail", "process"), default="auto")
+    ex.add_argument("--no-plotly-render", dest="render_plotly", action="store_false",
+                    help="keep plotly figures as JSON only (no Chrome needed)")
     ex.set_defaults(handler=exec_command)
     prep = sub.add_parser("prepare", help="check nsjail and pre-build the font caches (idempotent)")
     prep.set_defaults(handler=prepare_command)
@@ -85,7 +87,8 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
     err = Console(stderr=True)
     start = time.monotonic()
     rows = []
-    with Sandbox(args.mode, timeout_s=args.timeout, memory_mb=args.memory_mb, isolation=args.isolation) as sb:
+    with Sandbox(args.mode, timeout_s=args.timeout, memory_mb=args.memory_mb, isolation=args.isolation,
+                 render_plotly=args.render_plotly) as sb:
         if sb.isolation == "process":
             err.print("[bold red]WARNING:[/] nsjail unavailable, snippets run as plain processes (weaker isolation)")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -102,13 +105,14 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
                     rows.append(result)
                 progress.advance(task)
         isolation = sb.isolation
+        startup = ", ".join(f"{part} {seconds:.1f} s" for part, seconds in sb.startup.items()) or "none"
     elapsed = time.monotonic() - start
     if not args.json:
         console.print(results_table(rows))
     summary = ", ".join(f"{s}={counts[s]}" for s in STATUSES if counts[s])
     where = f"; images in {args.images_dir}" if args.images_dir else ""
     err.print(f"{len(snippets)} snippets in {elapsed:.2f} s ({len(snippets) / elapsed:.1f}/s, "
-              f"{args.mode}, {isolation}): {summary}{where}")
+              f"{args.mode}, {isolation}; start-up {startup}): {summary}{where}")
     return 3 if counts["sandbox_error"] else 0  # the infrastructure failed, not the snippets
 
 

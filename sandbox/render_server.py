@@ -27,6 +27,10 @@ def main() -> None:
     scratch = kind(dict(cfg.get("scratch_dirs", {})), 256, cfg["uid"], cfg["font_cache"], root=cfg.get("scratch_root"))
     scratch.reset({})
     os.environ.update(HOME=scratch.dirs["home"], TMPDIR=scratch.dirs["tmp"], MPLCONFIGDIR=scratch.mplconfigdir)
+    # Imported while we may still read the runtime: un-jailed, the unprivileged uid may not
+    # be able to (a pyenv under /root).
+    import kaleido
+
     if cfg["uid"] is not None:
         drop_privileges(cfg["uid"])
         # Changing uid clears the parent-death signal nsjail set: restore it, or this
@@ -40,8 +44,6 @@ def main() -> None:
         write_message(replies, {"ready": False, "error": "no Chrome/Chromium found (set-up installs chromium)"})
         return
     os.environ["BROWSER_PATH"] = browser
-    import kaleido
-
     kaleido.start_sync_server(n=1, timeout=cfg["timeout_s"], mathjax=False, silence_warnings=True)
     write_message(replies, {"ready": True})
     while True:

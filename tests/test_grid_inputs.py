@@ -115,7 +115,7 @@ def test_self_test_refuses_an_unjailed_sandbox():
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        with Sandbox("warm", isolation="process", timeout_s=5) as sb, \
+        with Sandbox("warm", isolation="process", timeout_s=5, render_plotly=False) as sb, \
                 pytest.raises(IsolationRefused, match="reaches the scheduler"):
             self_test(sb, listener.getsockname(), [])
 

@@ -4,7 +4,7 @@ from viscode.sandbox import Sandbox
 
 
 def test_fallback_runs_and_says_it_is_weaker(caplog):
-    with Sandbox("warm", isolation="process", timeout_s=5) as sb:
+    with Sandbox("warm", isolation="process", timeout_s=5, render_plotly=False) as sb:
         r = sb.run("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nprint('hi')")
         assert (r.status, r.isolation, r.stdout, len(r.images)) == ("ok", "process", "hi\n", 1)
         e = sb.run("1/0")

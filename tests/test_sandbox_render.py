@@ -1,0 +1,60 @@
+"""plotly rendering: Chrome's start is never charged to a snippet, a render is cut at the
+snippet's deadline, and a snippet's images do not depend on what ran before it."""
+
+import os
+import signal
+import time
+
+import pytest
+from viscode.sandbox import Sandbox
+from viscode.sandbox.render import PlotlyRenderer
+
+TIMEOUT_S = 2.0
+SLOW_START_S = TIMEOUT_S + 1.5
+SCATTER = "import plotly.express as px\nfig = px.scatter(x=[1, 2, 3, 4], y=[3, 1, 4, 1], title='same')\nfig.show()\n"
+HUGE_CANVAS = ("import plotly.graph_objects as go\nfig = go.Figure(go.Bar(x=['a', 'b'], y=[1, 3]))\n"
+               "fig.update_layout(width=16000, height=16000)\nfig.show()\n")
+
+
+@pytest.fixture(scope="module")
+def slow_renderer_sandbox():
+    """A sandbox whose renderer takes longer to start than a snippet's whole time limit."""
+    real_start = PlotlyRenderer.start
+
+    def slow_start(self):
+        time.sleep(SLOW_START_S)
+        real_start(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(PlotlyRenderer, "start", slow_start)
+        with Sandbox("warm", isolation="nsjail", timeout_s=TIMEOUT_S, memory_mb=512) as sb:
+            yield sb
+
+
+def _signature(result):
+    return result.status, [(i.source, i.width, i.height, i.render_error, i.png) for i in result.images]
+
+
+def test_renderer_start_is_paid_at_start_up_never_by_a_snippet(slow_renderer_sandbox):
+    sb = slow_renderer_sandbox
+    assert sb.startup["renderer"] >= SLOW_START_S and sb.startup["supervisor"] > 0
+    first = sb.run(SCATTER)  # the first plotly snippet of a fresh sandbox
+    assert first.status == "ok" and first.images[0].render_error is None and first.images[0].png
+    assert first.duration_s < TIMEOUT_S
+    assert sb.run("import matplotlib.pyplot as plt\nplt.plot([1, 2])\n").status == "ok"
+    assert sb.run("import plotly.express as px\npx.bar(x=['a'], y=[2]).show()\n").images[0].png
+    assert _signature(sb.run(SCATTER)) == _signature(first)  # after others
+    os.killpg(sb._renderer.worker.proc.pid, signal.SIGKILL)  # the renderer crashed between snippets
+    assert _signature(sb.run(SCATTER)) == _signature(first)  # its (slow) replacement is not charged
+
+
+def test_a_render_still_running_at_the_deadline_is_cut(slow_renderer_sandbox):
+    sb = slow_renderer_sandbox
+    began = time.monotonic()
+    r = sb.run(HUGE_CANVAS)  # Chrome would take 30 s or more on this canvas
+    elapsed = time.monotonic() - began - sb._renderer.started_s  # less the replacement's start
+    (image,) = r.images
+    assert r.status == "ok" and image.png is None and image.spec
+    assert "deadline" in image.render_error or "died" in image.render_error
+    assert elapsed < 20
+    assert _signature(sb.run(SCATTER))[1][0][3] is None  # the replaced renderer draws again

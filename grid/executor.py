@@ -30,7 +30,6 @@ from viscode.shards import IMAGE_ROW_GROUP, sha256_file, write_parquet
 from .inputs import Chunk, read_chunk
 from .results import failed, results_table
 
-
 log = logging.getLogger("viscode.grid")
 
 

@@ -3,11 +3,18 @@
 Paths (each over the same representative snippets: the examples shipped with viscode):
   floor   the snippets exec'd in one warm interpreter with the same libraries,
           figures saved as PNG (plotly through a warm kaleido), no isolation
+  fork    the same, each in a bare fork() child of that interpreter: what a fresh
+          process costs by itself (its first writes copy the warm heap), no jail
   warm    Sandbox("warm"): a fresh jailed child of a warm supervisor per snippet
   cold    Sandbox("cold"): a new jail and interpreter per snippet
   jupyter a fresh Jupyter kernel per snippet (how VisCoder validated its data)
 
-Usage: .venv/bin/python perf/sandbox_speed.py [--reps N] [--skip-jupyter]
+Floor, fork and warm are measured in turns, snippet by snippet and repetition by
+repetition, and each time is divided by the floor time measured just before it: a shared,
+noisy machine then slows both sides of a ratio alike. The headline is the largest
+per-snippet ratio (median over the repetitions), not a sum that hides the worst one.
+
+Usage: .venv/bin/python perf/sandbox_speed.py [--reps N] [--skip-cold] [--skip-jupyter]
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ from rich.table import Table
 EXAMPLES = Path(__file__).resolve().parent.parent / "sandbox" / "examples"
 SNIPPETS = {p.stem: p.read_text() for p in sorted(EXAMPLES.glob("*.py")) if not p.stem.startswith("error_")}
 
-FLOOR_CHILD = r"""
-import io, json, sys, time
+# A warm interpreter that runs the snippet it is named on stdin and answers with the time.
+FLOOR_SERVER = r"""
+import io, json, os, sys, time
 import matplotlib
 matplotlib.use("Agg")
 from viscode.sandbox import capture
@@ -40,7 +48,8 @@ capture.install_import_hooks()
 warm_up()
 kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
 import matplotlib.pyplot as plt
-snippets, reps = json.loads(sys.argv[1]), int(sys.argv[2])
+snippets = json.loads(sys.argv[1])
+settings = matplotlib.rcParams.copy()  # each run starts from the same settings, as a sandbox child does
 def once(code):
     capture.CAPTURED.clear()
     exec(compile(code, "snippet.py", "exec"), {"__name__": "__main__"})
@@ -50,42 +59,83 @@ def once(code):
     for item in capture.CAPTURED:
         if item.spec:
             kaleido.calc_fig_sync(json.loads(item.spec), opts={"format": "png"})
-out = {}
 for name, code in snippets.items():
     once(code)
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter(); once(code); times.append(time.perf_counter() - t)
-    out[name] = times
+    matplotlib.rcParams.update(settings)
+print("ready", flush=True)
+for line in sys.stdin:
+    how, name = line.split()
+    t = time.perf_counter()
+    if how == "fork":  # the same, in a bare fork() child of this interpreter: no jail, no protocol
+        pid = os.fork()
+        if pid == 0:
+            once(snippets[name])
+            os._exit(0)
+        os.waitpid(pid, 0)
+    else:
+        once(snippets[name])
+    print(time.perf_counter() - t, flush=True)
+    matplotlib.rcParams.update(settings)  # undo a snippet's style or theme (seaborn's set_theme), untimed
 kaleido.stop_sync_server(silence_warnings=True)
-print(json.dumps(out))
 """
 
 
-def measure_floor(reps: int) -> dict[str, list[float]]:
-    with tempfile.TemporaryDirectory() as scratch:  # snippets may write files into their cwd
-        proc = subprocess.run([sys.executable, "-c", FLOOR_CHILD, json.dumps(SNIPPETS), str(reps)],
-                              capture_output=True, text=True, cwd=scratch)
-    if proc.returncode:
-        sys.exit(f"floor measurement failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+class Floor:
+    """The floor interpreter, in its own process and scratch folder (snippets write files)."""
+
+    def __init__(self) -> None:
+        self.scratch = tempfile.TemporaryDirectory()
+        self.proc = subprocess.Popen([sys.executable, "-c", FLOOR_SERVER, json.dumps(SNIPPETS)], text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.scratch.name)
+        if self.proc.stdout.readline().strip() != "ready":
+            sys.exit("the floor interpreter did not start")
+
+    def run(self, name: str, how: str = "exec") -> float:
+        self.proc.stdin.write(f"{how} {name}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.scratch.cleanup()
 
 
-def measure_sandbox(mode: str, reps: int) -> dict[str, list[float]]:
+def timed_run(sb, code: str) -> float:
+    began = time.perf_counter()
+    result = sb.run(code)
+    elapsed = time.perf_counter() - began
+    assert result.status == "ok" and result.images and all(i.png for i in result.images), result.status
+    return elapsed
+
+
+def measure_interleaved(reps: int) -> dict[str, dict[str, list[float]]]:
+    """floor, bare fork (matplotlib snippets: a forked child cannot reach the floor's
+    kaleido) and warm, in turns, for each snippet in each repetition."""
     from viscode.sandbox import Sandbox
 
-    out = {}
-    with Sandbox(mode, isolation="nsjail", timeout_s=30) as sb:
-        for name, code in SNIPPETS.items():
-            assert sb.run(code).status == "ok"  # warms the plotly renderer too
-            times = []
+    times = {path: {n: [] for n in SNIPPETS} for path in ("floor", "fork", "warm")}
+    server = Floor()
+    try:
+        with Sandbox("warm", isolation="nsjail", timeout_s=30) as sb:
+            for code in SNIPPETS.values():
+                timed_run(sb, code)
             for _ in range(reps):
-                t = time.perf_counter()
-                result = sb.run(code)
-                times.append(time.perf_counter() - t)
-                assert result.status == "ok" and result.images and result.images[0].png, (name, result.status)
-            out[name] = times
-    return out
+                for name, code in SNIPPETS.items():
+                    times["floor"][name].append(server.run(name))
+                    if "plotly" not in code:
+                        times["fork"][name].append(server.run(name, "fork"))
+                    times["warm"][name].append(timed_run(sb, code))
+    finally:
+        server.close()
+    return times
+
+
+def measure_cold(reps: int) -> dict[str, list[float]]:
+    from viscode.sandbox import Sandbox
+
+    with Sandbox("cold", isolation="nsjail", timeout_s=30) as sb:
+        return {name: [timed_run(sb, code) for _ in range(reps)] for name, code in SNIPPETS.items()}
 
 
 def measure_jupyter(reps: int) -> dict[str, list[float]]:
@@ -112,28 +162,40 @@ def measure_jupyter(reps: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--skip-jupyter", action="store_true")
     args = parser.parse_args()
     console = Console()
-    results = {}
-    for label, fn, reps in (("floor", measure_floor, args.reps), ("warm", lambda r: measure_sandbox("warm", r), args.reps),
-                            ("cold", lambda r: measure_sandbox("cold", r), max(2, args.reps // 3)),
-                            ("jupyter", measure_jupyter, max(2, args.reps // 5))):
-        if label == "jupyter" and args.skip_jupyter:
-            continue
-        console.print(f"measuring {label} ...")
-        results[label] = fn(reps)
-    floor = {name: statistics.median(t) for name, t in results["floor"].items()}
-    table = Table(title="per-snippet wall time, ms (median over reps) and ratio to the floor")
-    table.add_column("snippet")
-    for label in results:
-        table.add_column(label, justify="right")
+    console.print(f"measuring floor, bare fork and warm, interleaved, {args.reps} repetitions ...")
+    times = measure_interleaved(args.reps)
+    floor, fork, warm = times["floor"], times["fork"], times["warm"]
+    others = {}
+    if not args.skip_cold:
+        console.print("measuring cold ...")
+        others["cold"] = measure_cold(max(2, args.reps // 3))
+    if not args.skip_jupyter:
+        console.print("measuring jupyter ...")
+        others["jupyter"] = measure_jupyter(max(2, args.reps // 5))
+    median = statistics.median
+
+    def ratio(path: dict[str, list[float]], name: str) -> float:
+        """Each run against the floor run just before it, so drift cancels."""
+        return median(t / f for t, f in zip(path[name], floor[name], strict=True))
+
+    table = Table(title="per-snippet wall time, ms (median over repetitions); ratio to the floor")
+    for column in ("snippet", "floor", "bare fork", "warm (nsjail)", *others):
+        table.add_column(column, justify="left" if column == "snippet" else "right")
+    ratios = {}
     for name in SNIPPETS:
-        table.add_row(name, *(f"{statistics.median(per[name]) * 1000:.0f} ({statistics.median(per[name]) / floor[name]:.2f}x)"
-                              for per in results.values()))
-    totals = [sum(statistics.median(per[n]) for n in SNIPPETS) for per in results.values()]
-    table.add_row("all (sum)", *(f"{t * 1000:.0f} ({t / totals[0]:.2f}x)" for t in totals), style="bold")
+        ratios[name] = ratio(warm, name)
+        base = median(floor[name])
+        bare = f"{median(fork[name]) * 1000:.0f} ({ratio(fork, name):.2f}x)" if fork[name] else "-"
+        table.add_row(name, f"{base * 1000:.0f}", bare, f"{median(warm[name]) * 1000:.0f} ({ratios[name]:.2f}x)",
+                      *(f"{median(per[name]) * 1000:.0f} ({median(per[name]) / base:.1f}x)" for per in others.values()))
     console.print(table)
+    worst = max(ratios, key=ratios.get)
+    console.print(f"[bold]warm overhead: largest per-snippet ratio {ratios[worst]:.2f}x ({worst}); "
+                  f"median over snippets {median(ratios.values()):.2f}x[/]")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ MAX_CAPTURE_BYTES = 32 * 1024 * 1024  # per image; the child sets both from its 
 MAX_TOTAL_BYTES = 64 * 1024 * 1024
 _captured_bytes = 0
 PLACEHOLDERS: list[str] = []  # files plotly's write_image left, relative to the working dir
+MAX_PLACEHOLDERS = 1000  # keeps the report header small whatever a loop of write_image does
 MAX_CAPTURES = 20  # the child sets this from its Limits
 JPEG_SUFFIXES = (".jpg", ".jpeg")
 
@@ -117,7 +118,8 @@ def install_plotly_hooks(pio) -> None:
             return
         with open(file, "wb") as f:  # so code that reads the file back keeps working
             f.write(PLACEHOLDER_PNG)
-        PLACEHOLDERS.append(os.path.relpath(os.path.abspath(file)))
+        if len(PLACEHOLDERS) < MAX_PLACEHOLDERS:
+            PLACEHOLDERS.append(os.path.relpath(os.path.abspath(file)))
 
     pio.renderers["viscode"] = CaptureRenderer()
     pio.renderers.default = "viscode"

@@ -124,19 +124,17 @@ def _report(report_fd: int, exit_code: int, exc: BaseException | None) -> None:
 def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd: int) -> None:
     """Never returns: ends the process with the snippet's exit code.
 
-    Forked ahead of time: it sets up what does not depend on the snippet, then waits
-    on job_fd for the code (and where its scratch is), so fork and set-up cost stay off
-    the snippet's critical path."""
+    Forked ahead of time, in three steps on the job pipe, so that fork and set-up stay off
+    the snippet's critical path: right after the fork it takes its descriptors and waits;
+    `prepare` (sent once its fresh scratch is mounted) moves it there and sets every limit;
+    with the snippet's code it drops to the snippet's uid and runs it. Until then it is the
+    supervisor's uid, which no snippet can signal. Every limit is in force before the
+    snippet's first line."""
     exit_code = 1
     try:
         signal.set_wakeup_fd(-1)  # the supervisor's SIGCHLD wake-up is not ours
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
-        try:
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")  # under memory pressure the snippet dies, not its supervisor
-        except OSError:
-            pass
         # The report channel sits on the highest allowed fd, out of the way of snippets
         # that close or reuse their low descriptors.
         high_fd = spec.limits.max_open_files - 1
@@ -148,21 +146,11 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
         os.dup2(stderr_fd, 2)
         _close_inherited_fds(3, high_fd - 1)
         with os.fdopen(high_fd - 1, "rb") as jobs:
-            job, (code,) = read_message(jobs, MAX_CODE_BYTES)
-        os.environ.update(job["env"])
-        tempfile.tempdir = None
-        os.chdir(job["workdir"])
+            prepare, _ = read_message(jobs, MAX_CODE_BYTES)
+            _prepare(spec, prepare)
+            _, (code,) = read_message(jobs, MAX_CODE_BYTES)
         if spec.uid is not None:
             drop_privileges(spec.uid)
-        _set_limits(spec)
-        capture.MAX_CAPTURES = spec.limits.max_images
-        capture.MAX_CAPTURE_BYTES = spec.limits.max_file_bytes
-        capture.MAX_TOTAL_BYTES = spec.limits.max_image_bytes
-        # Same random streams in every mode and on every worker, for reproducible output.
-        random.seed(0)
-        when_imported("numpy.random", lambda np_random: np_random.seed(0))
-        sys.argv = [SNIPPET_FILENAME]
-        capture.install_import_hooks()
         me = os.getpid()
         exit_code, exc = _run_code(code)
         if os.getpid() != me:  # a plain os.fork() child that ran off the end of the snippet
@@ -183,7 +171,7 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
                 pass
         _report(high_fd, exit_code, exc)
         # Done: stop, and let the supervisor kill us. Tearing down this large address
-        # space (~5 ms) then overlaps with its forking of the next child instead of
+        # space (~5 ms) then overlaps with the supervisor's own work instead of
         # preceding it. Our own code wrote the report, after the snippet's last line.
         for fd in (0, 1, 2):
             try:
@@ -198,3 +186,24 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
             pass
     finally:
         os._exit(exit_code & 0xFF)
+
+
+def _prepare(spec: ChildSpec, prepare: dict) -> None:
+    """Everything that does not depend on the snippet's code: its scratch, its limits, the
+    same random streams in every mode and on every worker."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # under memory pressure the snippet dies, not its supervisor
+    except OSError:
+        pass
+    os.environ.update(prepare["env"])
+    tempfile.tempdir = None
+    os.chdir(prepare["workdir"])
+    _set_limits(spec)
+    capture.MAX_CAPTURES = spec.limits.max_images
+    capture.MAX_CAPTURE_BYTES = spec.limits.max_file_bytes
+    capture.MAX_TOTAL_BYTES = spec.limits.max_image_bytes
+    random.seed(0)
+    when_imported("numpy.random", lambda np_random: np_random.seed(0))
+    sys.argv = [SNIPPET_FILENAME]
+    capture.install_import_hooks()

@@ -25,7 +25,7 @@ def main() -> None:
     requests, replies = take_stdio()
     kind = TmpfsScratch if cfg["isolation"] == "nsjail" else DirScratch
     scratch = kind(dict(cfg.get("scratch_dirs", {})), 256, cfg["uid"], cfg["font_cache"], root=cfg.get("scratch_root"))
-    scratch.reset({})
+    scratch.reset()
     os.environ.update(HOME=scratch.dirs["home"], TMPDIR=scratch.dirs["tmp"], MPLCONFIGDIR=scratch.mplconfigdir)
     # Imported while we may still read the runtime: un-jailed, the unprivileged uid may not
     # be able to (a pyenv under /root).

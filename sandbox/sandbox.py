@@ -262,6 +262,7 @@ class Sandbox:
         if self._renderer is not None and any(isinstance(m, dict) and m.get("kind") == "spec" for m in metas):
             self._start_renderer(only_if_down=True)
         render_deadline = time.monotonic() + self.limits.timeout_s
+        rendered: dict[str, tuple[bytes | None, str | None]] = {}  # one render per distinct figure
         for meta, blob in zip(metas, blobs):
             if not isinstance(meta, dict) or meta.get("source") not in ("matplotlib", "plotly", "file"):
                 continue
@@ -272,7 +273,9 @@ class Sandbox:
                     images.append(Image(blob, *size, meta["source"], name, artists))
                 continue
             spec = blob.decode("utf-8", "replace")
-            png, error = self._render(spec, render_deadline)
+            if spec not in rendered:  # fig.show() then fig.write_image() is one figure drawn twice
+                rendered[spec] = self._render(spec, render_deadline)
+            png, error = rendered[spec]
             width, height = (png_size(png) if png else None) or (0, 0)
             images.append(Image(png, width, height, "plotly", name, spec=spec, render_error=error))
         return images

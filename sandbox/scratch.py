@@ -2,9 +2,10 @@
 image files a snippet leaves there.
 
 In a jail the supervisor mounts new size-capped tmpfs over the working dir, /tmp,
-/dev/shm and HOME (which holds MPLCONFIGDIR) before each snippet, so nothing one
-snippet writes (a marker, a poisoned font cache) reaches the next. The plain-process
-fallback uses fresh temporary directories instead.
+/dev/shm and HOME (which holds MPLCONFIGDIR) after each snippet, before the next one's
+process is sent there, so nothing one snippet writes (a marker, a poisoned font cache)
+reaches the next; the next snippet's data files are placed with its code. The
+plain-process fallback uses fresh temporary directories instead.
 """
 
 from __future__ import annotations
@@ -45,44 +46,51 @@ class Scratch:
     def mplconfigdir(self) -> str:
         return os.path.join(self.dirs["home"], self.mplconfig_subdir)
 
-    def _populate(self, files: dict[str, bytes]) -> None:
+    def _populate(self) -> None:
         shutil.copytree(self.font_cache, self.mplconfigdir, dirs_exist_ok=True)
-        for name, data in files.items():
-            with open(os.path.join(self.workdir, name), "wb") as f:
-                f.write(data)
         if self.owner is not None:
             for root in self.dirs.values():
                 for dirpath, dirnames, filenames in os.walk(root):
                     for entry in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
                         os.lchown(entry, self.owner, self.owner)
 
+    def place(self, files: dict[str, bytes]) -> None:
+        """The snippet's data files, in its fresh working dir, owned by it."""
+        for name, data in files.items():
+            path = os.path.join(self.workdir, name)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            if self.owner is not None:
+                os.lchown(path, self.owner, self.owner)
+
 
 class TmpfsScratch(Scratch):
     """Fresh tmpfs mounts (inside a jail, where the supervisor holds CAP_SYS_ADMIN
     over its own mount namespace)."""
 
-    def reset(self, files: dict[str, bytes]) -> None:
+    def reset(self) -> None:
         owner = self.owner if self.owner is not None else 0
         for path in self.dirs.values():
             _check(_libc.umount2(path.encode(), MNT_DETACH), f"unmount {path}")
             opts = f"size={self.size_mb}m,nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
             _check(_libc.mount(b"scratch", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode()),
                    f"mount tmpfs on {path}")
-        self._populate(files)
+        self._populate()
 
 
 class DirScratch(Scratch):
     """Fresh temporary directories under a private base (plain-process fallback). Not
     size-capped: that needs the tmpfs mounts only a jail provides."""
 
-    def reset(self, files: dict[str, bytes]) -> None:
+    def reset(self) -> None:
         self.cleanup()
         base = tempfile.mkdtemp(prefix="viscode-snippet-", dir=self.root)
         os.chmod(base, 0o755)
         for role in ("work", "tmp", "shm", "home"):
             os.mkdir(os.path.join(base, role), 0o700)
             self.dirs[role] = os.path.join(base, role)
-        self._populate(files)
+        self._populate()
 
     def cleanup(self) -> None:
         if self.dirs:

@@ -1,10 +1,12 @@
 """The supervisor: a long-lived interpreter that forks one fresh child per snippet.
 
-In a jail it runs as the jail's PID 1, so no snippet can SIGKILL it, and `kill(-1)`
-from here ends exactly the processes the snippet started (daemons included, as they
-are re-parented to us). It owns the per-snippet timer, output caps and scratch, and
-answers the host with one framed message per snippet. In warm mode it imports and
-exercises the plotting stack once; in cold mode it serves a single snippet.
+In a jail it runs as the jail's PID 1, so no snippet can SIGKILL it, and every process
+in the jail but itself and the next snippet's waiting child is one the snippet started
+(daemons included, as they are re-parented to us): those are killed and reaped before
+it answers. It owns the per-snippet timer, output caps and scratch, and answers the host
+with one framed message per snippet. In warm mode it imports and exercises the plotting
+stack once and forks each snippet's child while the snippet before it runs; in cold
+mode it serves a single snippet.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import BinaryIO
 
 from . import capture, child
 from .limits import Limits
@@ -30,6 +33,9 @@ CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, si
                  signal.SIGSYS, signal.SIGTRAP}
 DRAIN_AFTER_EXIT_S = 0.05
 MAX_JOB_BYTES = 256 * 1024 * 1024
+# Our child's report header is a few kilobytes (image entries, a capped traceback); parsing
+# a forged one of tens of megabytes would cost the supervisor a gigabyte of objects.
+MAX_REPORT_HEADER_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +75,21 @@ class Outcome:
     report: bytes = b""
 
 
-def _kill_all(sig: int) -> None:
-    """Signal every process the snippet started. As the jail's PID 1, kill(-1) reaches
-    exactly those; outside a jail only our own descendants are signalled (kill(-1)
-    there would hit every process the user owns)."""
-    if os.getpid() == 1:
+def _kill_all(sig: int, keep: int | None = None) -> None:
+    """Signal every process the snippet started, never `keep` (the next snippet's child,
+    forked while this one runs). As the jail's PID 1 with nothing to keep, kill(-1)
+    reaches exactly those; otherwise each process is signalled by pid (outside a jail
+    only our own descendants: kill(-1) there would hit every process the user owns)."""
+    if os.getpid() == 1 and keep is None:
         try:
             os.kill(-1, sig)
         except ProcessLookupError:
             pass
         return
-    import psutil
-
-    for proc in psutil.Process().children(recursive=True):
+    for pid in _other_processes(keep):
         try:
-            proc.send_signal(sig)
-        except psutil.Error:
+            os.kill(pid, sig)
+        except ProcessLookupError:
             pass
 
 
@@ -128,23 +133,35 @@ def _end_everything() -> bool:
     return _reap_leftovers()
 
 
-def _report_complete(buf: bytearray) -> bool:
-    """Whether a whole framed message has arrived (header and every blob)."""
-    if len(buf) < 4:
-        return False
-    size = int.from_bytes(buf[:4], "big")
-    if len(buf) < 4 + size:
-        return False
-    try:
-        blobs = json.loads(bytes(buf[4:4 + size])).get("blobs", [])
-        if not isinstance(blobs, list) or not all(type(b) is int and b >= 0 for b in blobs):
-            return True  # complete, and malformed: parsing will drop it
-        return len(buf) >= 4 + size + sum(blobs)
-    except (ValueError, RecursionError, AttributeError):  # untrusted bytes: unparsable is finished, useless
-        return True
+class _ReportProgress:
+    """Whether a whole framed report has arrived (header and every blob). The header is
+    parsed once, when all of it is in, and never when over MAX_REPORT_HEADER_BYTES: a
+    forged header must cost neither memory nor a re-parse at every wake-up."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None  # bytes of the whole message, once the header is known
+
+    def complete(self, buf: bytearray) -> bool:
+        if self.total is None:
+            if len(buf) < 4:
+                return False
+            size = int.from_bytes(buf[:4], "big")
+            if size > MAX_REPORT_HEADER_BYTES:
+                return True  # complete as far as we care: parsing will drop it
+            if len(buf) < 4 + size:
+                return False
+            try:
+                blobs = json.loads(bytes(buf[4:4 + size])).get("blobs", [])
+            except (ValueError, RecursionError, AttributeError):  # untrusted: unparsable is finished, useless
+                return True
+            if not isinstance(blobs, list) or not all(type(b) is int and b >= 0 for b in blobs):
+                return True  # complete, and malformed: parsing will drop it
+            self.total = 4 + size + sum(blobs)
+        return len(buf) >= self.total
 
 
-def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigchld_fd: int) -> Outcome:
+def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigchld_fd: int,
+               keep: int | None) -> Outcome:
     out = Outcome(stdout=HeadTail(limits.max_output_bytes), stderr=HeadTail(limits.max_output_bytes))
     streams = {"stdout": out.stdout, "stderr": out.stderr}
     report = bytearray()
@@ -161,10 +178,11 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
     drain_until: float | None = None
     open_fds = set(fds.values())
     report_overflow = False
+    progress = _ReportProgress()
 
     def finished_and_stopped() -> bool:
         """The child wrote its whole report and stopped itself (see child.run)."""
-        report_done = report_overflow or fds["report"] not in open_fds or _report_complete(report)
+        report_done = report_overflow or fds["report"] not in open_fds or progress.complete(report)
         return report_done and bool(report) and _stopped(pid)
 
     while open_fds or (out.wait_status is None and not out.stopped):
@@ -173,10 +191,10 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
             break
         if out.wait_status is None and not out.stopped and now >= deadline and kill_at is None:
             out.timed_out = True
-            _kill_all(signal.SIGTERM)
+            _kill_all(signal.SIGTERM, keep)
             kill_at = now + limits.kill_grace_s
         if kill_at is not None and now >= kill_at:
-            _kill_all(signal.SIGKILL)
+            _kill_all(signal.SIGKILL, keep)
             kill_at = now + 0.05
         wake = min(t for t in (deadline, kill_at, drain_until) if t is not None)
         for key, _ in sel.select(timeout=max(0.0, wake - now) if wake > now else 0.001):
@@ -212,7 +230,7 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
             if (streams[name].total > limits.output_flood_bytes and out.flooded is None
                     and out.wait_status is None and not out.stopped):
                 out.flooded = name
-                _kill_all(signal.SIGKILL)
+                _kill_all(signal.SIGKILL, keep)
         # Checked after every wake-up, not only on SIGCHLD: the stop may come before or
         # after the last report bytes are read, and a wake-up byte may already be spent.
         if out.wait_status is None and not out.stopped and kill_at is None and finished_and_stopped():
@@ -249,7 +267,7 @@ def _stopped(pid: int) -> bool:
 def _parse_report(raw: bytes) -> tuple[dict, list[bytes]]:
     """The snippet's own report is untrusted: anything malformed (bad framing, JSON too
     deep to parse) is simply no report."""
-    if not raw:
+    if not raw or int.from_bytes(raw[:4], "big") > MAX_REPORT_HEADER_BYTES:
         return {}, []
     try:
         return read_message(io.BytesIO(raw), max_bytes=len(raw))
@@ -348,26 +366,36 @@ def _scratch_env(scratch: Scratch) -> dict[str, str]:
 
 @dataclass(slots=True)
 class Prepared:
-    """A child forked ahead of time, waiting for its snippet on the job pipe."""
+    """A child forked ahead of time, waiting on its job pipe (see child.run)."""
 
     pid: int
     reads: dict[str, int]
-    job_w: int
+    job: BinaryIO
+
+    def prepare(self, scratch: Scratch) -> None:
+        """Send it to its fresh scratch to drop privileges and set its limits, ahead of its snippet."""
+        write_message(self.job, {"env": _scratch_env(scratch), "workdir": scratch.workdir})
 
 
-def prefork(cfg: SupervisorConfig) -> Prepared:
+def prefork(cfg: SupervisorConfig) -> Prepared | None:
     """Fork the next snippet's child now, so fork and set-up are paid before its snippet
-    arrives rather than after."""
+    arrives rather than after; None if no process can be forked (pids or memory used up)."""
     limits = cfg.limits
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "report", "job")}
     spec = child.ChildSpec(limits=limits, uid=cfg.snippet_uid,
                            data_limit_bytes=(_vm_data_bytes() + cfg.data_limit_mb * 2**20) if cfg.data_limit_mb else None)
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        for r, w in pipes.values():
+            os.close(r)
+            os.close(w)
+        return None
     if pid == 0:
         child.run(spec, pipes["stdout"][1], pipes["stderr"][1], pipes["report"][1], pipes["job"][0])
     for name, (r, w) in pipes.items():
         os.close(r if name == "job" else w)
-    return Prepared(pid, {n: r for n, (r, _) in pipes.items() if n != "job"}, pipes["job"][1])
+    return Prepared(pid, {n: r for n, (r, _) in pipes.items() if n != "job"}, os.fdopen(pipes["job"][1], "wb"))
 
 
 def _vm_data_bytes() -> int:
@@ -387,27 +415,36 @@ def _number(value, ceiling: float) -> float:
 
 
 def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header: dict,
-            blobs: list[bytes], sigchld_fd: int) -> tuple[dict, list[bytes]]:
-    """One snippet: fresh scratch, hand-off to the waiting child, supervision, cleanup of
-    every process it started, classification, images. Returns the reply for the host."""
+            blobs: list[bytes], sigchld_fd: int) -> tuple[dict, list[bytes], Prepared | None]:
+    """One snippet: its data files into the prepared scratch, its code to the waiting child,
+    the next snippet's child forked while this one runs (warm mode), supervision, every
+    process it started ended, classification, images. Returns the reply for the host and
+    the next child (None in cold mode, or when no process could be forked)."""
     limits = cfg.limits
-    names = header.get("files", [])
-    files = dict(zip(names, blobs[1:]))
-    scratch.reset(files)
+    files = dict(zip(header.get("files", []), blobs[1:]))
+    scratch.place(files)
     _drain(sigchld_fd)  # wake-ups from the last snippet's end are not this one's
     start = time.monotonic()
     try:
-        with os.fdopen(prepared.job_w, "wb") as job:
-            write_message(job, {"env": _scratch_env(scratch), "workdir": scratch.workdir}, [blobs[0]])
+        write_message(prepared.job, {}, [blobs[0]])
         delivered = True
     except OSError:
         delivered = False  # the waiting child died before it got the snippet
-    outcome = _supervise(prepared.pid, prepared.reads, limits, start, sigchld_fd)
-    _kill_all(signal.SIGKILL)  # everything it started; reaped before the answer goes out
+    finally:
+        try:
+            prepared.job.close()
+        except OSError:
+            pass
+    # Forked now, on another core while this snippet runs, so the fork is off the
+    # critical path; it waits as the jail's uid 0, which the snippet cannot signal.
+    upcoming = prefork(cfg) if cfg.mode == "warm" else None
+    keep = upcoming.pid if upcoming else None
+    outcome = _supervise(prepared.pid, prepared.reads, limits, start, sigchld_fd, keep)
+    _kill_all(signal.SIGKILL, keep)  # everything it started; reaped before the answer goes out
     if not delivered:
         return {"status": "sandbox_error", "error_type": "SandboxError",
                 "error_message": "the snippet's process died before it received the snippet",
-                "exit_code": None, "signal": None, "images": []}, []
+                "exit_code": None, "signal": None, "images": []}, [], upcoming
     # No blanket except here: whatever a snippet can send is handled where it is read, and
     # anything else raised is our bug, which ends this supervisor (sandbox_error, replaced).
     result, metas, payloads = _assess(outcome, outcome.report, scratch, set(files), limits)
@@ -417,7 +454,7 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
         duration_s=outcome.duration_s or time.monotonic() - start, cpu_s=outcome.cpu_s,
         maxrss_mb=outcome.maxrss_mb, images=metas,
     )
-    return result, payloads
+    return result, payloads, upcoming
 
 
 def _assess(outcome: Outcome, raw_report: bytes, scratch: Scratch, skip: set[str],
@@ -428,6 +465,16 @@ def _assess(outcome: Outcome, raw_report: bytes, scratch: Scratch, skip: set[str
         outcome.maxrss_mb = _number(report.get("maxrss_mb"), 1 << 20)
     metas, payloads = _images(report, report_blobs, scratch, skip, limits)
     return _classify(outcome, report, limits), metas, payloads
+
+
+def _ready(prepared: Prepared, scratch: Scratch) -> bool:
+    """Fresh scratch for the next snippet, and its child sent there; False if that child died."""
+    scratch.reset()
+    try:
+        prepared.prepare(scratch)
+    except OSError:
+        return False
+    return True
 
 
 def _make_scratch(cfg: SupervisorConfig) -> Scratch:
@@ -456,7 +503,7 @@ def main() -> None:
     capture.install_import_hooks()
     sigchld_fd = _sigchld_wakeup()
     scratch = _make_scratch(cfg)
-    scratch.reset({})  # a writable MPLCONFIGDIR holding the pre-built font cache, for warm-up
+    scratch.reset()  # a writable MPLCONFIGDIR holding the pre-built font cache, for warm-up
     os.environ.update(_scratch_env(scratch))
     preloaded: list[str] = []
     if cfg.mode == "warm":
@@ -464,6 +511,8 @@ def main() -> None:
 
         preloaded = warm_up()
     prepared = prefork(cfg)
+    if prepared is None or not _ready(prepared, scratch):
+        raise OSError("cannot fork and prepare the first snippet's process")
     write_message(replies, {"ready": True, "preloaded": preloaded})
     try:
         while True:
@@ -471,15 +520,14 @@ def main() -> None:
                 header, blobs = read_message(requests, MAX_JOB_BYTES)
             except ProtocolError:
                 break  # the host closed the channel: we are done
-            result, payloads = run_job(cfg, scratch, prepared, header, blobs, sigchld_fd)
-            # Fork the next child while the last one's teardown runs on another core, and
-            # answer only once everything the snippet started is gone (so its memory is
-            # released before the host measures the next snippet).
-            try:
-                prepared = prefork(cfg) if cfg.mode == "warm" else None
-                clean = _reap_leftovers(keep=prepared.pid if prepared else None)
-            except OSError:  # could not fork (pids or memory exhausted): start afresh
-                prepared, clean = None, False
+            result, payloads, prepared = run_job(cfg, scratch, prepared, header, blobs, sigchld_fd)
+            if cfg.mode == "warm" and prepared is None:
+                prepared = prefork(cfg)  # none could be forked while the snippet ran
+            # Answer once everything the snippet started is gone and its scratch replaced,
+            # so the jail is back at its clean level when the host measures the next one.
+            clean = _reap_leftovers(keep=prepared.pid if prepared else None)
+            if cfg.mode == "warm":
+                clean = clean and prepared is not None and _ready(prepared, scratch)
             write_message(replies, result | {"clean": clean}, payloads)
             if cfg.mode == "cold" or not clean:
                 break  # something would not die: exit, and the host starts a fresh jail

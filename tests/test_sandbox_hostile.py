@@ -14,19 +14,26 @@ from .conftest import assert_still_works
 SNIPPET_OUTSIDE_UID = jc.OUTSIDE_UID_BASE + 1
 
 
-def snippet_processes_on_host() -> list[int]:
-    """Live host processes running as the snippets' outside uid: none may remain once a
-    result is back (the next snippet's pre-forked child still runs as the supervisor)."""
-    return [p.pid for p in psutil.process_iter(["uids", "status"])
-            if p.info["uids"] and p.info["uids"].real == SNIPPET_OUTSIDE_UID
-            and p.info["status"] not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)]
+def snippet_processes_on_host(sb) -> list[int]:
+    """Live host processes of this sandbox's snippet jail running as the snippets' outside
+    uid: none may remain once a result is back (the next snippet's pre-forked child still
+    runs as the supervisor; the plotly renderer is a jail of its own)."""
+    alive = []
+    for process in psutil.Process(sb._worker.proc.pid).children(recursive=True):
+        try:
+            if process.uids().real == SNIPPET_OUTSIDE_UID and process.status() not in (
+                    psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                alive.append(process.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
 
 
 def test_fork_bomb(warm):
     start = time.monotonic()
     r = warm.run("import os\nwhile True:\n    os.fork()")
     assert r.status in ("error", "killed", "timeout") and time.monotonic() - start < 6
-    assert snippet_processes_on_host() == []
+    assert snippet_processes_on_host(warm) == []
     assert_still_works(warm)
 
 
@@ -173,7 +180,7 @@ def test_daemon_does_not_outlive_the_snippet(warm):
                  "    os._exit(0)\n"
                  "import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True)\nprint('spawned')")
     assert r.status == "ok" and r.stdout == "spawned\n"
-    assert snippet_processes_on_host() == []
+    assert snippet_processes_on_host(warm) == []
     r = warm.run("import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
     assert len(eval(r.stdout)) == 2  # the supervisor (pid 1) and this snippet, nothing left over
 
@@ -264,6 +271,22 @@ def test_forged_reports_cannot_break_the_supervisor(warm):
     assert r.status == "error" and r.error_type == "{'x': 1}" and len(r.error_message) == 4000
     assert r.images == []  # b'abc' is no PNG
     assert warm._worker is supervisor
+    assert_still_works(warm)
+
+
+def test_a_huge_forged_report_header_costs_the_supervisor_nothing(warm):
+    """Tens of megabytes of header would be a gigabyte of parsed objects in the supervisor,
+    and parsing it again at every wake-up would make the snippet's timer late."""
+    supervisor = warm._worker
+    huge = ("import os, struct\n"
+            "body = b'{\"x\":[' + b'[],' * (20 << 20) + b'[]]}'\n"
+            "f = os.fdopen(255, 'wb', closefd=False)\n"
+            "f.write(struct.pack('>I', len(body)) + body)\nf.flush()\n")
+    r = warm.run(huge + "os._exit(0)\n")
+    assert r.status == "ok" and r.images == [] and warm._worker is supervisor
+    r = warm.run(huge.replace("[],", "0,").replace("[]]}", "0],\"blobs\":[1]}")
+                 + "import time\nwhile True:\n    os.write(1, b'.')\n    time.sleep(0.001)\n")
+    assert r.status == "timeout" and r.duration_s < warm.limits.timeout_s + 1 and warm._worker is supervisor
     assert_still_works(warm)
 
 

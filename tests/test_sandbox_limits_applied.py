@@ -1,8 +1,7 @@
 """A limit that cannot be applied stops the sandbox: it never runs a snippet in a weaker jail."""
 
 import pytest
-from viscode.sandbox import Sandbox, SandboxError
-from viscode.sandbox import cgroups, worker
+from viscode.sandbox import Sandbox, SandboxError, cgroups, worker
 
 
 def _no_cgroup(monkeypatch):

@@ -38,7 +38,8 @@ SNIPPETS = {p.stem: p.read_text() for p in sorted(EXAMPLES.glob("*.py")) if not 
 
 # A warm interpreter that runs the snippet it is named on stdin and answers with the time.
 FLOOR_SERVER = r"""
-import io, json, os, sys, time
+import io, json, os, sys, time, warnings
+warnings.filterwarnings("ignore", "This process .* is multi-threaded")  # kaleido's thread; the fork child never uses it
 import matplotlib
 matplotlib.use("Agg")
 from viscode.sandbox import capture
@@ -165,7 +166,7 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--skip-jupyter", action="store_true")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=max(140, Console().width))
     console.print(f"measuring floor, bare fork and warm, interleaved, {args.reps} repetitions ...")
     times = measure_interleaved(args.reps)
     floor, fork, warm = times["floor"], times["fork"], times["warm"]

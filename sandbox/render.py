@@ -22,13 +22,14 @@ from .worker import Worker, WorkerDied
 
 RENDER_LIMITS = Limits(timeout_s=30, memory_mb=2048, max_procs=512, max_open_files=4096)
 MAX_PNG_BYTES = 64 * 1024 * 1024
-# Drawn once at start-up: Chrome, plotly.js and the common trace and axis code are warm
-# before any snippet's figure arrives.
-WARM_UP_FIGURE = json.dumps({
-    "data": [{"type": "bar", "x": ["a", "b", "c"], "y": [1, 3, 2], "name": "bar"},
-             {"type": "scatter", "mode": "lines+markers", "x": ["a", "b", "c"], "y": [2, 1, 3], "name": "line"}],
-    "layout": {"title": {"text": "warm-up"}, "xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}}},
-})
+# Drawn once at start-up: Chrome, plotly.js, the common trace and axis code and WebGL (3D
+# traces, several seconds the first time) are warm before any snippet's figure arrives.
+WARM_UP_FIGURES = [json.dumps(figure) for figure in (
+    {"data": [{"type": "bar", "x": ["a", "b", "c"], "y": [1, 3, 2], "name": "bar"},
+              {"type": "scatter", "mode": "lines+markers", "x": ["a", "b", "c"], "y": [2, 1, 3], "name": "line"}],
+     "layout": {"title": {"text": "warm-up"}, "xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}}}},
+    {"data": [{"type": "surface", "z": [[1, 2], [2, 1]]}], "layout": {"title": {"text": "warm-up 3d"}}},
+)]
 
 
 def _reachable_by_anyone(path: Path) -> bool:
@@ -74,13 +75,15 @@ class PlotlyRenderer:
         try:
             self.worker = Worker(argv, env, jailed=self.isolation == "nsjail", memory_mb=RENDER_LIMITS.memory_mb,
                                  reply_cap_bytes=MAX_PNG_BYTES + 1024 * 1024)
-            reply = self.worker.run({"op": "render"}, [WARM_UP_FIGURE.encode()], RENDER_LIMITS.timeout_s)
+            replies = [self.worker.run({"op": "render"}, [figure.encode()], RENDER_LIMITS.timeout_s)
+                       for figure in WARM_UP_FIGURES]
         except (WorkerDied, TimeoutError, OSError) as exc:
             self.close()
             raise RendererUnavailable(f"plotly renderer did not start: {type(exc).__name__} {exc}".strip()) from None
-        if not reply.header.get("ok"):
+        failed = next((reply for reply in replies if not reply.header.get("ok")), None)
+        if failed is not None:
             self.close()
-            raise RendererUnavailable(f"plotly renderer cannot draw a plain figure: {reply.header.get('error')}")
+            raise RendererUnavailable(f"plotly renderer cannot draw a plain figure: {failed.header.get('error')}")
         self.started_s = time.monotonic() - began
 
     def render(self, spec: str, deadline: float) -> tuple[bytes | None, str | None]:

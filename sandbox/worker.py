@@ -113,6 +113,8 @@ class Worker:
         self.reader.deadline = deadline
         try:
             return read_message(self.reader, self.reply_cap_bytes)
+        except TimeoutError:  # an OSError too, but the deadline passing is not a broken channel
+            raise
         except (ProtocolError, OSError, RecursionError, ValueError) as exc:
             raise WorkerDied(f"supervisor channel broke ({exc}): {self.stderr_tail()}") from None
 

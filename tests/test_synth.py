@@ -12,6 +12,7 @@ import pytest
 from viscode.grid import synth
 from viscode.grid.candidates import OutputExists
 from viscode.grid.synth import FAULTS, synthesize, write_synth
+from viscode.sandbox import Sandbox
 
 from viscode.codetext import code_id, plotting_libraries
 from viscode.errors import InputError
@@ -33,6 +34,14 @@ FAULT_ERRORS = {
 @pytest.fixture(scope="module")
 def rows() -> list[dict]:
     return list(synthesize(2000, seed=11))
+
+
+@pytest.fixture(scope="module")
+def warm():
+    """The default 10 s limit, as the grid runs them: a 3D plotly figure alone takes Chromium's
+    software WebGL 2-3 s to draw on a 2-core machine."""
+    with Sandbox("warm", isolation="nsjail", memory_mb=512) as sb:
+        yield sb
 
 
 def test_same_seed_same_rows_and_other_seeds_differ():
@@ -139,7 +148,6 @@ def test_programs_run_in_the_sandbox_clean_ones_draw_faulty_ones_fail(warm):
     sample = _execution_sample()
     assert {row["fault"] for row in sample} == {None, *FAULTS}
     assert {lib for row in sample for lib in row["libraries"]} == LIBRARIES
-    warm.run("import plotly.express as px\npx.bar(x=['a'], y=[1]).show()", snippet_id="start-renderer")
     problems = []
     for row in sample:
         r = warm.run(row["code"], snippet_id=row["source"])

@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -241,6 +241,7 @@ class _Driver:
         self.client, self.settings, self.state, self.shards = client, settings, state, shards
         self.max_attempts, self.on_update, self.log = max_attempts, on_update, log
         self.pending = iter(todo)
+        self.retrying: deque[Chunk] = deque()  # chunks whose worker died, first in line
         self.in_flight: set = set()
         self.attempts: Counter[str] = Counter()
         self.results_dir = state.output / "results"
@@ -273,10 +274,13 @@ class _Driver:
         """Also picks up workers that joined since the last call."""
         nthreads = self.client.nthreads()
         self.state.workers = len(nthreads)
-        while len(self.in_flight) < max(1, sum(nthreads.values())) and (chunk := next(self.pending, None)):
+        while len(self.in_flight) < max(1, sum(nthreads.values())) and (chunk := self._next_chunk()):
             self.submit(chunk)
         if self.on_update:
             self.on_update(self.state)
+
+    def _next_chunk(self) -> Chunk | None:
+        return self.retrying.popleft() if self.retrying else next(self.pending, None)
 
     def done(self, summary: dict) -> None:
         if not (self.results_dir / summary["name"]).exists():
@@ -306,7 +310,7 @@ class _Driver:
         self.attempts[chunk.name] += 1
         self.state.retries += 1
         if self.attempts[chunk.name] < self.max_attempts:
-            self.submit(chunk)
+            self.retrying.append(chunk)  # submitted by top_up once a worker thread is free
             return
         reason = f"its worker died {self.attempts[chunk.name]} times (last: {type(exc).__name__}: {first_line(exc)})"
         try:

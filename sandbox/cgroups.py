@@ -97,6 +97,16 @@ class JailMemory:
         text = self._read("memory.current" if self.v2 else "memory.usage_in_bytes")
         return int(text) if text else None
 
+    def unreclaimable_bytes(self) -> int | None:
+        """Usage less the page cache the kernel can drop at will: what processes, tmpfs
+        and IPC objects hold. A jail back at its clean level shows its clean value here."""
+        usage, stat = self.usage_bytes(), self._read("memory.stat")
+        if usage is None or stat is None:
+            return None
+        fields = dict(line.split() for line in stat.splitlines() if line.count(" ") == 1)
+        names = ("file",) if self.v2 else ("active_file", "inactive_file")
+        return usage - sum(int(fields.get(name, 0)) for name in names)
+
     def reset_peak(self) -> int | None:
         """Restart peak tracking; returns the usage it starts from, or None if the
         kernel cannot reset it (peak memory then falls back to the snippet's max RSS)."""

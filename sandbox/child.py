@@ -28,6 +28,7 @@ from .protocol import read_message, write_message
 
 SNIPPET_FILENAME = "snippet.py"
 MAX_CODE_BYTES = 64 * 1024 * 1024
+MAX_PENDING_SIGNALS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class ChildSpec:
     limits: Limits
     uid: int | None  # drop to this uid (and gid) before running; None = stay
     data_limit_bytes: int | None  # RLIMIT_DATA where no memory cgroup exists
+    own_ipc: bool = False  # a fresh IPC namespace of its own (in a jail)
+    oom_score_adj: str = "/proc/self/oom_score_adj"  # where our own score is writable
 
 
 def _set_limits(spec: ChildSpec) -> None:
@@ -45,14 +48,20 @@ def _set_limits(spec: ChildSpec) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (lim.max_open_files, lim.max_open_files))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (lim.max_procs, lim.max_procs))
+    # Per-user pools the jail shares with host root (its user namespace is root's): no
+    # POSIX message queues, a few queued signals.
+    resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_SIGPENDING, (MAX_PENDING_SIGNALS, MAX_PENDING_SIGNALS))
     if spec.data_limit_bytes:
         resource.setrlimit(resource.RLIMIT_DATA, (spec.data_limit_bytes, spec.data_limit_bytes))
 
 
 def _close_inherited_fds(low: int, high: int) -> None:
-    """Close what the supervisor had open (its pipes above all), except read-only regular
-    files: those are the font files behind matplotlib's warm font cache, which the
-    snippet could open itself anyway."""
+    """Close what the zygote had open, except read-only regular files: those are the font
+    files behind matplotlib's warm font cache, which the snippet could open itself anyway.
+    Each of those is reopened onto the same descriptor: a fresh open file description of
+    our own, so flags, offsets and locks a snippet sets on it (O_DIRECT, flock) never
+    reach the zygote or the snippets after it."""
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if not low <= fd < high:
@@ -64,6 +73,10 @@ def _close_inherited_fds(low: int, high: int) -> None:
             continue  # the directory listing's own descriptor, already gone
         if not (regular and read_only):
             os.close(fd)
+            continue
+        fresh = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+        os.dup2(fresh, fd, inheritable=False)
+        os.close(fresh)
 
 
 MAX_FRAMES, MAX_EXCEPTION_CHARS = 40, 8000
@@ -132,8 +145,10 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
     snippet's first line."""
     exit_code = 1
     try:
-        signal.set_wakeup_fd(-1)  # the supervisor's SIGCHLD wake-up is not ours
+        signal.set_wakeup_fd(-1)  # the zygote's SIGCHLD wake-up is not ours
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        if spec.own_ipc:  # SysV and POSIX IPC objects die with this snippet's processes
+            os.unshare(os.CLONE_NEWIPC)
         os.setsid()
         # The report channel sits on the highest allowed fd, out of the way of snippets
         # that close or reuse their low descriptors.
@@ -191,11 +206,8 @@ def run(spec: ChildSpec, stdout_fd: int, stderr_fd: int, report_fd: int, job_fd:
 def _prepare(spec: ChildSpec, prepare: dict) -> None:
     """Everything that does not depend on the snippet's code: its scratch, its limits, the
     same random streams in every mode and on every worker."""
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # under memory pressure the snippet dies, not its supervisor
-    except OSError:
-        pass
+    with open(spec.oom_score_adj, "w") as f:
+        f.write("1000")  # under memory pressure the snippet dies, not the supervisor or the zygote
     os.environ.update(prepare["env"])
     tempfile.tempdir = None
     os.chdir(prepare["workdir"])

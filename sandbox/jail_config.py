@@ -51,14 +51,27 @@ _DENIED_SYSCALLS = (
     "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "add_key", "request_key", "keyctl", "kexec_load", "kexec_file_load",
     "init_module", "finit_module", "delete_module", "pivot_root", "open_by_handle_at",
-    "swapon", "swapoff", "reboot", "syslog", "acct", "quotactl", "unshare", "setns",
+    "swapon", "swapoff", "reboot", "syslog", "acct", "quotactl", "setns",
+    # Counted per user across user namespaces, and the jail's namespace belongs to host
+    # root: a snippet holding every inotify instance would starve the host's own root.
+    "inotify_init", "inotify_init1", "fanotify_init",
 )
 # clone() with any namespace flag (nested user namespaces would hand a snippet fresh
 # capabilities and dodge per-uid limits); clone3 is refused with ENOSYS so libc falls
-# back to clone(), whose flags seccomp can inspect.
+# back to clone(), whose flags seccomp can inspect. unshare() only for a fresh IPC
+# namespace: each snippet's process takes one while it still has the jail's uid 0 (a
+# snippet, without capabilities, gets EPERM anyway). Sockets only of the families plotting
+# code uses (unix, IPv4, IPv6 on the jail's own loopback; netlink for interface queries):
+# AF_VSOCK, for one, is not network-namespaced.
 _CLONE_NS_FLAGS = 0x7E020000
+CLONE_NEWIPC = 0x08000000
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+EAFNOSUPPORT = 97
 SECCOMP_POLICY = (
-    f"ERRNO(1) {{ {', '.join(_DENIED_SYSCALLS)}, clone {{ (clone_flags & {_CLONE_NS_FLAGS:#x}) != 0 }} }} "
+    f"ERRNO(1) {{ {', '.join(_DENIED_SYSCALLS)}, clone {{ (clone_flags & {_CLONE_NS_FLAGS:#x}) != 0 }}, "
+    f"unshare {{ unshare_flags != {CLONE_NEWIPC:#x} }} }} "
+    f"ERRNO({EAFNOSUPPORT}) {{ socket {{ family != {AF_UNIX} && family != {AF_INET} && family != {AF_INET6} "
+    f"&& family != {AF_NETLINK} }}, socketpair {{ family != {AF_UNIX} }} }} "
     "ERRNO(38) { clone3 } "
     "DEFAULT ALLOW"
 )
@@ -193,7 +206,7 @@ def build_config(limits: Limits, *, name: str) -> NsJailConfig:
         clone_newtime=False,
         uidmap=uid_map,
         gidmap=[IdMap(inside_id=m.inside_id, outside_id=m.outside_id) for m in uid_map],
-        mount_proc=True,
+        mount_proc=True,  # read-only; the supervisor masks the host's kernel command line in it
         mount=_mounts(),
         seccomp_string=[SECCOMP_POLICY],
         cgroup_mem_max=(limits.memory_mb + WARMUP_MEMORY_MB) * 1024 * 1024,

@@ -18,6 +18,7 @@ class Limits:
     max_images: int = 20
     max_image_bytes: int = 64 * 1024 * 1024  # all images of one snippet together
     max_open_files: int = 256
+    max_image_pixels: int = 40_000_000  # per image (a plotly canvas too): bounds what decoding one may cost
     kill_grace_s: float = 0.2
 
     def __post_init__(self) -> None:

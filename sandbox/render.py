@@ -86,16 +86,17 @@ class PlotlyRenderer:
             raise RendererUnavailable(f"plotly renderer cannot draw a plain figure: {failed.header.get('error')}")
         self.started_s = time.monotonic() - began
 
-    def render(self, spec: str, deadline: float) -> tuple[bytes | None, str | None]:
-        """(png, None) or (None, why not), by `deadline` (time.monotonic()). A render still
-        running then is killed, and the renderer replaced (RendererUnavailable if it cannot be)."""
+    def render(self, spec: str, size: tuple[float, float], deadline: float) -> tuple[bytes | None, str | None]:
+        """(png, None) or (None, why not): the figure drawn at `size` (width, height) by
+        `deadline` (time.monotonic()). A render still running then is killed, and the
+        renderer replaced (RendererUnavailable if it cannot be)."""
         if self.worker is None or not self.worker.alive():
             self.start()
         left = deadline - time.monotonic()
         if left <= 0:
             return None, "the snippet's render time budget is used up"
         try:
-            reply = self.worker.run({"op": "render"}, [spec.encode()], left)
+            reply = self.worker.run({"op": "render", "width": size[0], "height": size[1]}, [spec.encode()], left)
         except TimeoutError:
             self.start()
             return None, "rendering was still running at the snippet's render deadline"

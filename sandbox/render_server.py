@@ -48,11 +48,12 @@ def main() -> None:
     write_message(replies, {"ready": True})
     while True:
         try:
-            _, blobs = read_message(requests, MAX_SPEC_BYTES)
+            header, blobs = read_message(requests, MAX_SPEC_BYTES)
         except ProtocolError:
             break
         try:
-            png = kaleido.calc_fig_sync(json.loads(blobs[0]), opts={"format": "png"})
+            size = {key: header[key] for key in ("width", "height") if key in header}  # overrides the figure's own
+            png = kaleido.calc_fig_sync(json.loads(blobs[0]), opts={"format": "png", **size})
             write_message(replies, {"ok": True}, [bytes(png)])
         except Exception as exc:  # a figure that will not render is a result, not a crash
             write_message(replies, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]})

@@ -8,6 +8,7 @@ breaks (killed, OOM, unclean) is replaced transparently before the next snippet.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import shutil
@@ -39,6 +40,9 @@ log = logging.getLogger("viscode.sandbox")
 Isolation = Literal["auto", "nsjail", "process"]
 BACKSTOP_SLACK_S = 20.0  # supervisor's own kill + image collection, before the host steps in
 MAX_RENDER_SPEC_BYTES = 8 * 1024 * 1024
+# A warm jail holding more than this beyond its clean level after a snippet is replaced: a
+# later snippet's memory limit must not depend on what ran before it.
+LEFT_OVER_BYTES = 32 * 1024 * 1024
 
 
 class SandboxError(Exception):
@@ -82,14 +86,15 @@ class Sandbox:
     def __init__(self, mode: Literal["warm", "cold"] = "warm", *, timeout_s: float = 10.0,
                  cpu_s: float | None = None, memory_mb: int = 1024, max_procs: int = 64,
                  max_output_bytes: int = 256 * 1024, max_file_bytes: int = 32 * 1024 * 1024,
-                 isolation: Isolation = "auto", render_plotly: bool = True) -> None:
+                 max_image_pixels: int = 40_000_000, isolation: Isolation = "auto",
+                 render_plotly: bool = True) -> None:
         if mode not in ("warm", "cold"):
             raise InputError(f"mode must be 'warm' or 'cold', got {mode!r}")
         if isolation not in ("auto", "nsjail", "process"):
             raise InputError(f"isolation must be 'auto', 'nsjail' or 'process', got {isolation!r}")
         self.mode = mode
         self.limits = Limits(timeout_s=timeout_s, cpu_s=cpu_s or timeout_s, memory_mb=memory_mb,
-                             max_procs=max_procs, max_output_bytes=max_output_bytes,
+                             max_procs=max_procs, max_output_bytes=max_output_bytes, max_image_pixels=max_image_pixels,
                              max_file_bytes=max_file_bytes)
         self.requested_isolation = isolation
         self.isolation: Literal["nsjail", "process"] | None = None
@@ -215,12 +220,12 @@ class Sandbox:
             return self._failed(snippet_id, "sandbox_error", "SandboxError", str(exc))
 
     def _worker_for_run(self) -> Worker:
-        """Warm: the kept supervisor, replaced first if it died between snippets.
-        Cold: a new jail for this snippet alone."""
+        """Warm: the kept supervisor, replaced first if it died between snippets or holds
+        memory beyond its clean level. Cold: a new jail for this snippet alone."""
         if self.mode == "cold":
             return self._start_worker()
-        if self._worker is not None and not self._worker.alive():
-            self._discard(self._worker)
+        if self._worker is not None and (not self._worker.alive() or self._worker.left_over_bytes() > LEFT_OVER_BYTES):
+            self._discard(self._worker)  # broken, or not back at its clean level: a fresh jail
         if self._worker is None:
             self._worker = self._start_worker()
         return self._worker
@@ -268,8 +273,9 @@ class Sandbox:
                 continue
             name = str(meta.get("name", ""))[:200]
             artists = meta.get("artists") if type(meta.get("artists")) is int else None
-            if meta.get("kind") == "png":
-                if size := png_size(blob):
+            if meta.get("kind") == "png":  # checked whole in the jail; its size again here
+                size = png_size(blob)
+                if size and size[0] * size[1] <= self.limits.max_image_pixels:
                     images.append(Image(blob, *size, meta["source"], name, artists))
                 continue
             spec = blob.decode("utf-8", "replace")
@@ -285,10 +291,17 @@ class Sandbox:
             return None, "plotly rendering disabled"
         if len(spec) > MAX_RENDER_SPEC_BYTES:
             return None, f"figure JSON of {len(spec)} bytes is over the {MAX_RENDER_SPEC_BYTES} byte render limit"
+        size, problem = canvas_size(spec, self.limits.max_image_pixels)
+        if problem:
+            return None, problem
         try:
-            return self._renderer.render(spec, deadline)
+            png, error = self._renderer.render(spec, size, deadline)
         except RendererUnavailable as exc:
             raise SandboxError(str(exc)) from None
+        drawn = png_size(png) if png else None
+        if drawn and drawn[0] * drawn[1] > self.limits.max_image_pixels:
+            return None, f"drawn at {drawn[0]} x {drawn[1]} pixels, over the {self.limits.max_image_pixels}-pixel cap"
+        return png, error
 
     def _start_renderer(self, only_if_down: bool = False) -> None:
         if only_if_down and self._renderer.worker is not None and self._renderer.worker.alive():
@@ -297,6 +310,25 @@ class Sandbox:
             self._renderer.start()
         except RendererUnavailable as exc:
             raise SandboxError(f"{exc}; turn plotly rendering off to run without it") from None
+
+
+PLOTLY_DEFAULT_SIZE = (700, 500)
+
+
+def canvas_size(spec: str, max_pixels: int) -> tuple[tuple[float, float] | None, str | None]:
+    """((width, height), None) for the canvas a plotly figure is drawn on, found as kaleido
+    finds it (the layout, then its template's layout, then plotly's default), or (None, why
+    it must not be drawn). The renderer is told this size: what is checked is what is drawn."""
+    try:
+        layout = json.loads(spec).get("layout") or {}
+        template = (layout.get("template") or {}).get("layout") or {}
+        width, height = (float(layout.get(key) or template.get(key) or default)
+                         for key, default in zip(("width", "height"), PLOTLY_DEFAULT_SIZE))
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None, "figure JSON with no readable layout size"
+    if not (width > 0 and height > 0 and width * height <= max_pixels):
+        return None, f"canvas of {width:g} x {height:g} pixels is over the {max_pixels}-pixel cap"
+    return (width, height), None
 
 
 def ensure_font_cache(isolation: str) -> Path:

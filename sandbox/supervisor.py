@@ -1,12 +1,14 @@
-"""The supervisor: a long-lived interpreter that forks one fresh child per snippet.
+"""The supervisor: the jail's PID 1, which runs each snippet in a fresh child and answers.
 
-In a jail it runs as the jail's PID 1, so no snippet can SIGKILL it, and every process
-in the jail but itself and the next snippet's waiting child is one the snippet started
-(daemons included, as they are re-parented to us): those are killed and reaped before
-it answers. It owns the per-snippet timer, output caps and scratch, and answers the host
-with one framed message per snippet. In warm mode it imports and exercises the plotting
-stack once and forks each snippet's child while the snippet before it runs; in cold
-mode it serves a single snippet.
+Every snippet's process is forked by the zygote (zygote.py), a warm interpreter that never
+holds a job or an answer; the supervisor hands the child its code and data files and reads
+its output, limits and report. As PID 1 no snippet can SIGKILL it, and every process in the
+jail but itself, the zygote and the next snippet's waiting child is one the snippet started
+(daemons included, as they are re-parented here): those are killed and reaped before it
+answers. It owns the per-snippet timer, output caps and scratch, and answers the host with
+one framed message per snippet. In warm mode the zygote warms the plotting stack once and
+forks each snippet's child while the snippet before it runs; in cold mode one snippet is
+served.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ import math
 import os
 import selectors
 import signal
+import socket
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import BinaryIO
 
-from . import capture, child
+from . import capture, zygote
 from .limits import Limits
 from .outputs import HeadTail
-from .privileges import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, prctl
+from .pngcheck import CheckBudget, png_problem
+from .privileges import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, prctl, prepare_jail_proc
 from .protocol import ProtocolError, read_message, take_stdio, write_message
 from .scratch import DirScratch, Scratch, TmpfsScratch, collect_image_files
 
@@ -36,6 +40,9 @@ MAX_JOB_BYTES = 256 * 1024 * 1024
 # Our child's report header is a few kilobytes (image entries, a capped traceback); parsing
 # a forged one of tens of megabytes would cost the supervisor a gigabyte of objects.
 MAX_REPORT_HEADER_BYTES = 1024 * 1024
+# The image data of one snippet's PNGs inflates to at most this many bytes per pixel of the
+# cap, in all, when checked: 640 MB by default, about half a second at worst.
+CHECK_BYTES_PER_CAPPED_PIXEL = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,17 +82,10 @@ class Outcome:
     report: bytes = b""
 
 
-def _kill_all(sig: int, keep: int | None = None) -> None:
-    """Signal every process the snippet started, never `keep` (the next snippet's child,
-    forked while this one runs). As the jail's PID 1 with nothing to keep, kill(-1)
-    reaches exactly those; otherwise each process is signalled by pid (outside a jail
-    only our own descendants: kill(-1) there would hit every process the user owns)."""
-    if os.getpid() == 1 and keep is None:
-        try:
-            os.kill(-1, sig)
-        except ProcessLookupError:
-            pass
-        return
+def _kill_all(sig: int, keep: frozenset[int] = frozenset()) -> None:
+    """Signal every process the snippet started, never one in `keep` (the zygote, the next
+    snippet's waiting child). Each is signalled by pid; outside a jail only our own
+    descendants are (kill(-1) there would hit every process the user owns)."""
     for pid in _other_processes(keep):
         try:
             os.kill(pid, sig)
@@ -93,28 +93,29 @@ def _kill_all(sig: int, keep: int | None = None) -> None:
             pass
 
 
-def _other_processes(keep: int | None) -> list[int]:
-    """Every process left besides us and `keep` (the next pre-forked child)."""
+def _other_processes(keep: frozenset[int]) -> list[int]:
+    """Every process left besides us and `keep`."""
     if os.getpid() == 1:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     else:
         import psutil
 
         pids = [p.pid for p in psutil.Process().children(recursive=True)]
-    return [p for p in pids if p not in (1, os.getpid(), keep)]
+    return [p for p in pids if p != 1 and p != os.getpid() and p not in keep]
 
 
-def _reap_leftovers(keep: int | None = None, deadline_s: float = 3.0) -> bool:
+def _reap_leftovers(keep: frozenset[int], deadline_s: float = 3.0) -> bool:
     """Reap what the last snippet left (already sent SIGKILL), killing any straggler by
-    pid so `keep` survives; True once nothing else remains and `keep` is alive."""
+    pid so `keep` survives; True once nothing else remains and all of `keep` is alive
+    (our own children are reaped here, the snippet's process by the zygote)."""
     end = time.monotonic() + deadline_s
     while True:
         try:
             while (pid := os.waitpid(-1, os.WNOHANG)[0]) != 0:
-                if pid == keep:
+                if pid in keep:
                     return False
         except ChildProcessError:
-            return keep is None
+            pass
         others = _other_processes(keep)
         if not others:
             return True
@@ -128,9 +129,15 @@ def _reap_leftovers(keep: int | None = None, deadline_s: float = 3.0) -> bool:
         time.sleep(0.001)
 
 
-def _end_everything() -> bool:
-    _kill_all(signal.SIGKILL)
-    return _reap_leftovers()
+def _end_everything() -> None:
+    if os.getpid() == 1:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of the jail but us
+        except ProcessLookupError:
+            pass
+    else:
+        _kill_all(signal.SIGKILL)
+    _reap_leftovers(frozenset())
 
 
 class _ReportProgress:
@@ -160,30 +167,49 @@ class _ReportProgress:
         return len(buf) >= self.total
 
 
-def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigchld_fd: int,
-               keep: int | None) -> Outcome:
+def _supervise(child: Prepared, limits: Limits, start: float, link: ZygoteLink) -> Outcome:
+    """Watch one snippet's process to its end: its output, its report, the events the zygote
+    sends about it, our timer. The next snippet's child, asked for at hand-off, arrives here
+    too (link.upcoming) and is spared by every kill."""
     out = Outcome(stdout=HeadTail(limits.max_output_bytes), stderr=HeadTail(limits.max_output_bytes))
     streams = {"stdout": out.stdout, "stderr": out.stderr}
+    fds = child.reads
     report = bytearray()
     report_cap = limits.max_report_bytes
     sel = selectors.DefaultSelector()
     for name, fd in fds.items():
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ, name)
-    pidfd = os.pidfd_open(pid)
-    sel.register(pidfd, selectors.EVENT_READ, "exit")
-    sel.register(sigchld_fd, selectors.EVENT_READ, "sigchld")
+    sel.register(link.sock, selectors.EVENT_READ, "zygote")
     deadline = start + limits.timeout_s
     kill_at: float | None = None
     drain_until: float | None = None
     open_fds = set(fds.values())
     report_overflow = False
     progress = _ReportProgress()
+    stopped_now = False  # the child's current state, from the zygote's stop/continue events
+
+    def about_child(event: dict) -> None:
+        nonlocal stopped_now, drain_until
+        if event.get("pid") != child.pid:
+            return  # the next child, or one of an earlier snippet
+        if event["op"] in ("stopped", "continued"):
+            stopped_now = event["op"] == "stopped"
+        elif event["op"] == "exited" and out.wait_status is None:
+            out.wait_status = event["status"]
+            out.cpu_s, out.maxrss_mb = event["cpu_s"], event["maxrss_mb"]
+            out.duration_s = time.monotonic() - start
+            # Grandchildren may still hold the pipes: take what is buffered, briefly.
+            drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
+
+    for event in link.backlog:
+        about_child(event)
+    link.backlog.clear()
 
     def finished_and_stopped() -> bool:
         """The child wrote its whole report and stopped itself (see child.run)."""
         report_done = report_overflow or fds["report"] not in open_fds or progress.complete(report)
-        return report_done and bool(report) and _stopped(pid)
+        return report_done and bool(report) and stopped_now
 
     while open_fds or (out.wait_status is None and not out.stopped):
         now = time.monotonic()
@@ -191,26 +217,19 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
             break
         if out.wait_status is None and not out.stopped and now >= deadline and kill_at is None:
             out.timed_out = True
-            _kill_all(signal.SIGTERM, keep)
+            _kill_all(signal.SIGTERM, link.keep)
             kill_at = now + limits.kill_grace_s
         if kill_at is not None and now >= kill_at:
-            _kill_all(signal.SIGKILL, keep)
+            _kill_all(signal.SIGKILL, link.keep)
             kill_at = now + 0.05
         wake = min(t for t in (deadline, kill_at, drain_until) if t is not None)
         for key, _ in sel.select(timeout=max(0.0, wake - now) if wake > now else 0.001):
             name = key.data
-            if name == "sigchld":
-                _drain(sigchld_fd)
-                continue
-            if name == "exit":
-                sel.unregister(pidfd)
-                _, status, usage = os.wait4(pid, 0)
-                out.wait_status = status
-                out.cpu_s = usage.ru_utime + usage.ru_stime
-                out.maxrss_mb = usage.ru_maxrss / 1024
-                out.duration_s = time.monotonic() - start
-                # Grandchildren may still hold the pipes: take what is buffered, briefly.
-                drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
+            if name == "zygote":
+                event = link.event()
+                if event is None:  # our own failure: the supervisor ends and the host replaces the jail
+                    raise OSError("the zygote is gone")
+                about_child(event)
                 continue
             try:
                 data = os.read(key.fd, 65536)
@@ -230,38 +249,17 @@ def _supervise(pid: int, fds: dict[str, int], limits: Limits, start: float, sigc
             if (streams[name].total > limits.output_flood_bytes and out.flooded is None
                     and out.wait_status is None and not out.stopped):
                 out.flooded = name
-                _kill_all(signal.SIGKILL, keep)
-        # Checked after every wake-up, not only on SIGCHLD: the stop may come before or
-        # after the last report bytes are read, and a wake-up byte may already be spent.
+                _kill_all(signal.SIGKILL, link.keep)
+        # Checked after every wake-up: the stop may come before or after the last report bytes.
         if out.wait_status is None and not out.stopped and kill_at is None and finished_and_stopped():
             out.stopped = True
             out.duration_s = time.monotonic() - start
             drain_until = time.monotonic() + DRAIN_AFTER_EXIT_S
     sel.close()
-    _drain(sigchld_fd)
-    os.close(pidfd)
     for fd in fds.values():
         os.close(fd)
     out.report = b"" if report_overflow else bytes(report)
     return out
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
-
-
-def _stopped(pid: int) -> bool:
-    """Peek (WNOWAIT: nothing is reaped) whether the child is stopped; an exited child
-    is left for the pidfd path."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WSTOPPED | os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return False
-    return info is not None and info.si_code == os.CLD_STOPPED
 
 
 def _parse_report(raw: bytes) -> tuple[dict, list[bytes]]:
@@ -332,6 +330,7 @@ def _images(report: dict, blobs: list[bytes], scratch: Scratch, skip: set[str],
     converted, placeholders plotly wrote) are not collected twice."""
     metas, payloads = [], []
     budget = limits.max_image_bytes
+    checks = CheckBudget(CHECK_BYTES_PER_CAPPED_PIXEL * limits.max_image_pixels)
     entries = report.get("images") if isinstance(report.get("images"), list) else []
     for meta, blob in zip(entries, blobs):
         if not isinstance(meta, dict) or len(payloads) >= limits.max_images or len(blob) > limits.max_file_bytes:
@@ -340,7 +339,7 @@ def _images(report: dict, blobs: list[bytes], scratch: Scratch, skip: set[str],
         kind = "spec" if meta.get("kind") == "spec" else "png"
         if source not in ("matplotlib", "plotly", "file") or len(blob) > budget:
             continue
-        if kind == "png" and capture.png_size(blob) is None:
+        if kind == "png" and png_problem(blob, limits.max_image_pixels, checks) is not None:
             continue
         artists = meta.get("artists") if type(meta.get("artists")) is int else None
         metas.append({"source": source, "name": _text(meta.get("name", ""), 200), "artists": artists, "kind": kind})
@@ -353,7 +352,7 @@ def _images(report: dict, blobs: list[bytes], scratch: Scratch, skip: set[str],
     if room > 0:
         for name, data in collect_image_files(scratch.workdir, skip=skip | reported | placeholders,
                                               max_files=room, max_bytes=min(limits.max_file_bytes, budget)):
-            if capture.png_size(data) is not None and len(data) <= budget:
+            if len(data) <= budget and png_problem(data, limits.max_image_pixels, checks) is None:
                 metas.append({"source": "file", "name": _text(name, 200), "artists": None, "kind": "png"})
                 payloads.append(data)
                 budget -= len(data)
@@ -366,43 +365,89 @@ def _scratch_env(scratch: Scratch) -> dict[str, str]:
 
 @dataclass(slots=True)
 class Prepared:
-    """A child forked ahead of time, waiting on its job pipe (see child.run)."""
+    """A snippet's process, forked by the zygote, waiting on its job pipe (see child.run)."""
 
     pid: int
     reads: dict[str, int]
     job: BinaryIO
 
     def prepare(self, scratch: Scratch) -> None:
-        """Send it to its fresh scratch to drop privileges and set its limits, ahead of its snippet."""
+        """Send it to its fresh scratch to set its limits, ahead of its snippet."""
         write_message(self.job, {"env": _scratch_env(scratch), "workdir": scratch.workdir})
 
+    def close(self) -> None:
+        for fd in self.reads.values():
+            os.close(fd)
+        try:
+            self.job.close()
+        except OSError:
+            pass
 
-def prefork(cfg: SupervisorConfig) -> Prepared | None:
-    """Fork the next snippet's child now, so fork and set-up are paid before its snippet
-    arrives rather than after; None if no process can be forked (pids or memory used up)."""
-    limits = cfg.limits
-    pipes = {name: os.pipe() for name in ("stdout", "stderr", "report", "job")}
-    spec = child.ChildSpec(limits=limits, uid=cfg.snippet_uid,
-                           data_limit_bytes=(_vm_data_bytes() + cfg.data_limit_mb * 2**20) if cfg.data_limit_mb else None)
-    try:
+
+class ZygoteLink:
+    """The supervisor's end of the zygote: children asked for, and events about them."""
+
+    def __init__(self, cfg: SupervisorConfig) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
-    except OSError:
-        for r, w in pipes.values():
-            os.close(r)
-            os.close(w)
-        return None
-    if pid == 0:
-        child.run(spec, pipes["stdout"][1], pipes["stderr"][1], pipes["report"][1], pipes["job"][0])
-    for name, (r, w) in pipes.items():
-        os.close(r if name == "job" else w)
-    return Prepared(pid, {n: r for n, (r, _) in pipes.items() if n != "job"}, os.fdopen(pipes["job"][1], "wb"))
+        if pid == 0:
+            ours.close()
+            zygote.serve(cfg, theirs)
+        theirs.close()
+        self.pid, self.sock = pid, ours
+        self.upcoming: Prepared | None = None  # the next snippet's child, once it has arrived
+        self.asked = False  # a child was asked for and has not arrived yet
+        self.backlog: list[dict] = []  # events read while waiting for a child, not yet handled
+        ready, _ = zygote.receive(ours)
+        if not ready or ready.get("op") != "ready":
+            raise OSError("the zygote did not start")
+        self.preloaded: list[str] = ready["preloaded"]
 
+    @property
+    def keep(self) -> frozenset[int]:
+        """What no kill may reach: the zygote and the next snippet's child."""
+        return frozenset((self.pid, self.upcoming.pid) if self.upcoming else (self.pid,))
 
-def _vm_data_bytes() -> int:
-    for line in open("/proc/self/status"):
-        if line.startswith("VmData:"):
-            return int(line.split()[1]) * 1024
-    return 0
+    def ask(self) -> None:
+        """Ask for the next snippet's child (it arrives through event())."""
+        if not self.asked and self.upcoming is None:
+            zygote.send(self.sock, {"op": "fork"})
+            self.asked = True
+
+    def event(self) -> dict | None:
+        """The next message from the zygote (None if it is gone). A child that arrives is
+        kept as `upcoming`; one that dies before its snippet is forgotten."""
+        message, fds = zygote.receive(self.sock)
+        if message is None:
+            return None
+        if message["op"] == "forked":
+            self.asked = False
+            reads = dict(zip(zygote.CHILD_FDS[:3], fds[:3]))
+            self.upcoming = Prepared(message["pid"], reads, os.fdopen(fds[3], "wb"))
+        elif message["op"] == "exited" and self.upcoming and message["pid"] == self.upcoming.pid:
+            self.upcoming.close()
+            self.upcoming = None
+        return message
+
+    def settle(self) -> None:
+        """Wait until the child asked for has arrived, so every kill from now on spares it;
+        what else the zygote says meanwhile is kept in the backlog."""
+        while self.asked:
+            event = self.event()
+            if event is None:
+                raise OSError("the zygote is gone")
+            if event["op"] != "forked":
+                self.backlog.append(event)
+
+    def take(self) -> Prepared:
+        """The next snippet's child, waiting for it (and asking for one) if need be."""
+        self.ask()
+        while self.upcoming is None:
+            if self.event() is None:
+                raise OSError("the zygote is gone")
+            self.ask()  # the one asked for died before it arrived
+        child, self.upcoming = self.upcoming, None
+        return child
 
 
 def _number(value, ceiling: float) -> float:
@@ -414,37 +459,36 @@ def _number(value, ceiling: float) -> float:
     return min(max(number, 0.0), ceiling) if math.isfinite(number) else 0.0
 
 
-def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header: dict,
-            blobs: list[bytes], sigchld_fd: int) -> tuple[dict, list[bytes], Prepared | None]:
+def run_job(cfg: SupervisorConfig, scratch: Scratch, child: Prepared, header: dict,
+            blobs: list[bytes], link: ZygoteLink) -> tuple[dict, list[bytes]]:
     """One snippet: its data files into the prepared scratch, its code to the waiting child,
-    the next snippet's child forked while this one runs (warm mode), supervision, every
-    process it started ended, classification, images. Returns the reply for the host and
-    the next child (None in cold mode, or when no process could be forked)."""
+    the next snippet's child forked by the zygote while this one runs (warm mode),
+    supervision, every process it started ended, classification, images."""
     limits = cfg.limits
     files = dict(zip(header.get("files", []), blobs[1:]))
     scratch.place(files)
-    _drain(sigchld_fd)  # wake-ups from the last snippet's end are not this one's
     start = time.monotonic()
     try:
-        write_message(prepared.job, {}, [blobs[0]])
+        write_message(child.job, {}, [blobs[0]])
         delivered = True
     except OSError:
         delivered = False  # the waiting child died before it got the snippet
     finally:
         try:
-            prepared.job.close()
+            child.job.close()
         except OSError:
             pass
-    # Forked now, on another core while this snippet runs, so the fork is off the
-    # critical path; it waits as the jail's uid 0, which the snippet cannot signal.
-    upcoming = prefork(cfg) if cfg.mode == "warm" else None
-    keep = upcoming.pid if upcoming else None
-    outcome = _supervise(prepared.pid, prepared.reads, limits, start, sigchld_fd, keep)
-    _kill_all(signal.SIGKILL, keep)  # everything it started; reaped before the answer goes out
+    if cfg.mode == "warm":
+        # Forked now, on another core while this snippet runs, so the fork is off the
+        # critical path; it waits as the jail's uid 0, which the snippet cannot signal.
+        link.ask()
+        link.settle()
+    outcome = _supervise(child, limits, start, link)
+    _kill_all(signal.SIGKILL, link.keep)  # everything it started; reaped before the answer goes out
     if not delivered:
         return {"status": "sandbox_error", "error_type": "SandboxError",
                 "error_message": "the snippet's process died before it received the snippet",
-                "exit_code": None, "signal": None, "images": []}, [], upcoming
+                "exit_code": None, "signal": None, "images": []}, []
     # No blanket except here: whatever a snippet can send is handled where it is read, and
     # anything else raised is our bug, which ends this supervisor (sandbox_error, replaced).
     result, metas, payloads = _assess(outcome, outcome.report, scratch, set(files), limits)
@@ -454,7 +498,7 @@ def run_job(cfg: SupervisorConfig, scratch: Scratch, prepared: Prepared, header:
         duration_s=outcome.duration_s or time.monotonic() - start, cpu_s=outcome.cpu_s,
         maxrss_mb=outcome.maxrss_mb, images=metas,
     )
-    return result, payloads, upcoming
+    return result, payloads
 
 
 def _assess(outcome: Outcome, raw_report: bytes, scratch: Scratch, skip: set[str],
@@ -483,16 +527,6 @@ def _make_scratch(cfg: SupervisorConfig) -> Scratch:
     return DirScratch({}, cfg.limits.scratch_mb, cfg.snippet_uid, cfg.font_cache, root=cfg.scratch_root)
 
 
-def _sigchld_wakeup() -> int:
-    """A pipe that becomes readable whenever a child changes state (stops, above all)."""
-    r, w = os.pipe()
-    os.set_blocking(r, False)
-    os.set_blocking(w, False)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-    return r
-
-
 def main() -> None:
     cfg = SupervisorConfig.from_json(sys.argv[1])
     requests, replies = take_stdio()
@@ -500,35 +534,34 @@ def main() -> None:
     prctl(PR_SET_DUMPABLE, 0)  # snippets cannot ptrace us or read our memory
     if cfg.isolation == "process":
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # daemonized grandchildren come back to us
-    capture.install_import_hooks()
-    sigchld_fd = _sigchld_wakeup()
+    else:
+        prepare_jail_proc()  # no host kernel command line; a place to raise each child's oom score
+    capture.install_import_hooks()  # for the zygote's warm-up and every child
     scratch = _make_scratch(cfg)
     scratch.reset()  # a writable MPLCONFIGDIR holding the pre-built font cache, for warm-up
     os.environ.update(_scratch_env(scratch))
-    preloaded: list[str] = []
-    if cfg.mode == "warm":
-        from .warmup import warm_up
-
-        preloaded = warm_up()
-    prepared = prefork(cfg)
-    if prepared is None or not _ready(prepared, scratch):
-        raise OSError("cannot fork and prepare the first snippet's process")
-    write_message(replies, {"ready": True, "preloaded": preloaded})
+    os.chdir("/")  # pin no scratch mount
     try:
+        link = ZygoteLink(cfg)
+        child = link.take()
+        if not _ready(child, scratch):
+            raise OSError("the first snippet's process died before it was prepared")
+        write_message(replies, {"ready": True, "preloaded": link.preloaded})
         while True:
             try:
                 header, blobs = read_message(requests, MAX_JOB_BYTES)
             except ProtocolError:
                 break  # the host closed the channel: we are done
-            result, payloads, prepared = run_job(cfg, scratch, prepared, header, blobs, sigchld_fd)
-            if cfg.mode == "warm" and prepared is None:
-                prepared = prefork(cfg)  # none could be forked while the snippet ran
-            # Answer once everything the snippet started is gone and its scratch replaced,
-            # so the jail is back at its clean level when the host measures the next one.
-            clean = _reap_leftovers(keep=prepared.pid if prepared else None)
+            result, payloads = run_job(cfg, scratch, child, header, blobs, link)
+            # Answer once everything the snippet started is gone and its scratch replaced, so
+            # the jail is back at its clean level when the host measures the next one.
             if cfg.mode == "warm":
-                clean = clean and prepared is not None and _ready(prepared, scratch)
+                child = link.take()
+                clean = _reap_leftovers(link.keep | {child.pid}) and _ready(child, scratch)
+            else:
+                clean = _reap_leftovers(link.keep)
             write_message(replies, result | {"clean": clean}, payloads)
+            del header, blobs, result, payloads  # the jail back at its clean level before the next job
             if cfg.mode == "cold" or not clean:
                 break  # something would not die: exit, and the host starts a fresh jail
     finally:

@@ -54,6 +54,7 @@ class Worker:
         self.jailed = jailed
         self.reply_cap_bytes = reply_cap_bytes
         self.memory: JailMemory | None = None
+        self.clean_bytes: int | None = None
         self.jail_pid: int | None = None
         self.last_oom_kills = 0
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
@@ -89,6 +90,13 @@ class Worker:
         if usage is None:
             raise OSError(f"cannot read the memory usage in {self.memory.dir}")
         self.memory.set_limit(usage + memory_mb * 1024 * 1024)
+        self.clean_bytes = self.memory.unreclaimable_bytes()
+
+    def left_over_bytes(self) -> int:
+        """Memory the jail holds beyond its clean level once a snippet is answered: it
+        should be none (the snippet's processes, scratch and IPC objects are gone)."""
+        now = self.memory.unreclaimable_bytes() if self.memory else None
+        return max(0, now - self.clean_bytes) if now is not None and self.clean_bytes is not None else 0
 
     def _drain_stderr(self) -> None:
         try:

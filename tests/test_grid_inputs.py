@@ -169,7 +169,8 @@ def _writers():
                                                          "code": pa.array(codes).dictionary_encode(),
                                                          "source": pa.array(["s"] * 3).dictionary_encode()}), p),
         "binary-code-integer-id": lambda p: pq.write_table(pa.table({
-            "id": pa.array([1, 2, 3], pa.int16()), "code": pa.array([c.encode() for c in codes], pa.large_binary())}), p),
+            "id": pa.array([1, 2, 3], pa.int16()),
+            "code": pa.array([c.encode() for c in codes], pa.large_binary())}), p),
     }
 
 

@@ -1,10 +1,12 @@
 """The jail's shape: uid map, mount tree, /proc, environment, resources."""
 
 from viscode.sandbox import jail_config as jc
+from viscode.sandbox.privileges import PRIVATE_PROC
 
 ALLOWED_MOUNTS = {"/", "/usr", "/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/passwd", "/etc/group",
-                  jc.JAIL_PYTHON_PREFIX, jc.JAIL_SITE_PACKAGES, jc.JAIL_CODE_ROOT, f"{jc.JAIL_CODE_ROOT}/viscode/sandbox",
-                  f"{jc.JAIL_CODE_ROOT}/viscode/errors.py", jc.JAIL_FONT_CACHE, "/dev", "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom",
+                  jc.JAIL_PYTHON_PREFIX, jc.JAIL_SITE_PACKAGES, jc.JAIL_CODE_ROOT,
+                  f"{jc.JAIL_CODE_ROOT}/viscode/sandbox", f"{jc.JAIL_CODE_ROOT}/viscode/errors.py", jc.JAIL_FONT_CACHE,
+                  PRIVATE_PROC, "/proc/cmdline", "/dev", "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom",
                   "/proc", *jc.SCRATCH_MOUNTS}
 
 
@@ -38,14 +40,17 @@ def test_mount_tree_is_minimal_and_read_only(warm):
         mounts[fields[4]] = (fields[5].split(","), line.split(" - ")[1].split()[0])
     assert set(mounts) <= ALLOWED_MOUNTS, set(mounts) - ALLOWED_MOUNTS
     writable = {m for m, (opts, _) in mounts.items() if "rw" in opts}
-    assert writable <= set(jc.SCRATCH_MOUNTS) | {"/dev", "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"}
+    assert writable <= set(jc.SCRATCH_MOUNTS) | {"/dev", "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom",
+                                                 PRIVATE_PROC}  # that one only the jail's uid 0 can reach
     for scratch in jc.SCRATCH_MOUNTS:
         assert mounts[scratch][1] == "tmpfs"
 
 
 def test_proc_shows_only_the_jail(warm):
-    out = _run_ok(warm, "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
-    assert len(eval(out)) == 2
+    out = _run_ok(warm, "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), os.getpid())")
+    pids, me = out.rsplit(" ", 1)
+    # the supervisor (1), the zygote (2), this snippet, maybe the next snippet's waiting child
+    assert {1, 2, int(me)} <= set(eval(pids)) and len(eval(pids)) <= 4
 
 
 def test_fixed_paths_and_hostname(warm):

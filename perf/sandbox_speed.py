@@ -178,11 +178,12 @@ def measure_jupyter(reps: int) -> dict[str, list[float]]:
     from jupyter_client.manager import start_new_kernel
 
     out = {}
+    scratch = tempfile.TemporaryDirectory()  # snippets write files
     for name, code in SNIPPETS.items():
         times = []
         for _ in range(reps):
             t = time.perf_counter()
-            km, kc = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
+            km, kc = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL, cwd=scratch.name)
             try:
                 reply = kc.execute_interactive(code.replace("fig.show()", "fig.to_image(format='png')"),
                                                timeout=120, output_hook=lambda msg: None)
@@ -192,6 +193,7 @@ def measure_jupyter(reps: int) -> dict[str, list[float]]:
                 km.shutdown_kernel(now=True)
             times.append(time.perf_counter() - t)
         out[name] = times
+    scratch.cleanup()
     return out
 
 

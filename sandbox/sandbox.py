@@ -8,7 +8,6 @@ breaks (killed, OOM, unclean) is replaced transparently before the next snippet.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import shutil
@@ -31,7 +30,7 @@ from .capture import png_size
 from .cgroups import ensure_parents
 from .limits import Limits
 from .privileges import fallback_uid
-from .render import PlotlyRenderer, RendererUnavailable
+from .render import PlotlyRenderer, RendererUnavailable, canvas_size
 from .result import STATUSES, ExecutionResult, Image
 from .supervisor import SupervisorConfig
 from .worker import Worker, WorkerDied
@@ -310,25 +309,6 @@ class Sandbox:
             self._renderer.start()
         except RendererUnavailable as exc:
             raise SandboxError(f"{exc}; turn plotly rendering off to run without it") from None
-
-
-PLOTLY_DEFAULT_SIZE = (700, 500)
-
-
-def canvas_size(spec: str, max_pixels: int) -> tuple[tuple[float, float] | None, str | None]:
-    """((width, height), None) for the canvas a plotly figure is drawn on, found as kaleido
-    finds it (the layout, then its template's layout, then plotly's default), or (None, why
-    it must not be drawn). The renderer is told this size: what is checked is what is drawn."""
-    try:
-        layout = json.loads(spec).get("layout") or {}
-        template = (layout.get("template") or {}).get("layout") or {}
-        width, height = (float(layout.get(key) or template.get(key) or default)
-                         for key, default in zip(("width", "height"), PLOTLY_DEFAULT_SIZE))
-    except (ValueError, TypeError, AttributeError, RecursionError):
-        return None, "figure JSON with no readable layout size"
-    if not (width > 0 and height > 0 and width * height <= max_pixels):
-        return None, f"canvas of {width:g} x {height:g} pixels is over the {max_pixels}-pixel cap"
-    return (width, height), None
 
 
 def ensure_font_cache(isolation: str) -> Path:

@@ -2,13 +2,13 @@
 Each class of attack runs, then a companion snippet that must run clean in the same
 sandbox. The attacks only ever run inside the nsjail sandbox."""
 
-import struct
 import uuid
 import zlib
 
 import pytest
 
 from .conftest import assert_still_works
+from .png_helpers import EMPTY_IDAT, IEND, crafted_png
 
 
 def _run_ok(sb, code, **kw):
@@ -143,20 +143,12 @@ def test_snippets_are_first_to_go_under_memory_pressure_and_see_no_host_cmdline(
     assert r.stdout.split() == ["1000", "''", "private"]  # the writable procfs is the jail uid 0's alone
 
 
-def _png(width: int, height: int, bit_depth: int = 8, colour_type: int = 6, data: bytes | None = None) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + (chunk(b"IDAT", data) if data is not None else b"") + \
-        chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize("name, png, kept", [
-    ("header-only.png", _png(2147483647, 2147483647), False),
-    ("too-many-pixels.png", _png(8000, 8000, 16, 0, zlib.compress(b"\0" * 4096)), False),  # 512 MB decoded
-    ("lies.png", _png(64, 64, data=zlib.compress(b"\0" * (10 * 257))), False),
-    ("fine.png", _png(64, 64, data=zlib.compress(b"\0" * (64 * 257))), True),
+    ("header-only.png", crafted_png(2147483647, 2147483647), False),
+    ("too-many-pixels.png",  # 512 MB decoded
+     crafted_png(8000, 8000, zlib.compress(b"\0" * 4096), bit_depth=16, colour_type=0), False),
+    ("lies.png", crafted_png(64, 64, zlib.compress(b"\0" * (10 * 257))), False),
+    ("fine.png", crafted_png(64, 64, zlib.compress(b"\0" * (64 * 257))), True),
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_images_must_be_what_their_header_says_and_within_the_cap(warm, name, png, kept):
     r = _run_ok(warm, f"open({name!r}, 'wb').write(bytes.fromhex({png.hex()!r}))")
@@ -164,11 +156,10 @@ def test_images_must_be_what_their_header_says_and_within_the_cap(warm, name, pn
 
 
 def test_a_png_of_millions_of_chunks_is_dropped_not_a_crash(warm):
-    empty_chunk = (0).to_bytes(4, "big") + b"IDAT" + zlib.crc32(b"IDAT").to_bytes(4, "big")
+    head = crafted_png(16, 16, zlib.compress(b"\0" * (16 * 65)))[:-len(IEND)]
     r = _run_ok(warm, f"""
-head = bytes.fromhex({_png(16, 16, data=zlib.compress(b"\0" * (16 * 65)))[:-12].hex()!r})
-tail = bytes.fromhex({_png(1, 1)[-12:].hex()!r})
-open('chunks.png', 'wb').write(head + {empty_chunk!r} * 2_600_000 + tail)  # 31 MB, all valid chunks""")
+head, empty, tail = (bytes.fromhex(part) for part in {[head.hex(), EMPTY_IDAT.hex(), IEND.hex()]!r})
+open('chunks.png', 'wb').write(head + empty * 2_600_000 + tail)  # 31 MB, all valid chunks""")
     assert r.images == []
     assert_still_works(warm)
 

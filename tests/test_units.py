@@ -12,6 +12,8 @@ from viscode.sandbox.pngcheck import MAX_CHUNKS, CheckBudget, png_problem
 from viscode.sandbox.protocol import ProtocolError, read_message, write_message
 from viscode.sandbox.scratch import collect_image_files
 
+from .png_helpers import crafted_png
+
 
 def test_message_roundtrip():
     buf = io.BytesIO()
@@ -75,28 +77,19 @@ def test_collector_skips_links_devices_and_oversize(tmp_path):
     assert [name for name, _ in jpegs] == ["d1/photo.jpg"]
 
 
-def _png(width: int, height: int, image_data: bytes, extra_chunks: int = 0) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
-
-    header = chunk(b"IHDR", width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0]))
-    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", image_data) + chunk(b"IDAT", b"") * extra_chunks + \
-        chunk(b"IEND", b"")
-
-
 def test_png_check_is_bounded_for_the_whole_snippet():
     """A flood of images that each inflate almost to their header's size costs at most the
     snippet's check budget, valid or not: the rest are refused without inflating."""
     raw = 1000 * (1000 * 4 + 1)
-    short = _png(1000, 1000, zlib.compress(bytes(raw - 1)))
+    short = crafted_png(1000, 1000, zlib.compress(bytes(raw - 1)))
     budget = CheckBudget(3 * raw)
     verdicts = [png_problem(short, 40_000_000, budget) for _ in range(200)]
     assert all("header says" in v for v in verdicts[:3]) and all("left to check" in v for v in verdicts[3:])
     assert budget.left == 0
-    assert png_problem(_png(1000, 1000, zlib.compress(bytes(raw))), 40_000_000, CheckBudget(raw)) is None
+    assert png_problem(crafted_png(1000, 1000, zlib.compress(bytes(raw))), 40_000_000, CheckBudget(raw)) is None
 
 
 def test_png_of_too_many_chunks_is_refused():
     data = zlib.compress(bytes(2 * (2 * 4 + 1)))
-    assert png_problem(_png(2, 2, data, MAX_CHUNKS - 3), 100, CheckBudget(100)) is None
-    assert "chunks" in png_problem(_png(2, 2, data, MAX_CHUNKS), 100, CheckBudget(100))
+    assert png_problem(crafted_png(2, 2, data, empty_chunks=MAX_CHUNKS - 3), 100, CheckBudget(100)) is None
+    assert "chunks" in png_problem(crafted_png(2, 2, data, empty_chunks=MAX_CHUNKS), 100, CheckBudget(100))

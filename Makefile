@@ -8,9 +8,11 @@ demo: setup
 	.venv/bin/viscode demo
 
 test: setup
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -m "slow or not slow"
 
 perf: setup
 	.venv/bin/python perf/sandbox_speed.py
 	.venv/bin/python perf/grid_speed.py
 	.venv/bin/python perf/curation_speed.py
+	test -f demo-output/curated/manifest.json || .venv/bin/viscode demo
+	.venv/bin/python perf/train_speed.py --data demo-output/curated

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from viscode.grid.cli import quiet_dask_logs
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState
 
+from viscode.cache import cache_root
 from viscode.errors import UsageError
 
 DEFAULTS = CurationConfig()
@@ -99,7 +99,7 @@ def config_from(args: argparse.Namespace) -> CurationConfig:
     if args.instructions == "llm":
         if not args.endpoint or not args.model:
             raise UsageError("--instructions llm needs --endpoint URL and --model NAME")
-        cache = args.llm_cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "viscode" / "llm"
+        cache = args.llm_cache or cache_root() / "llm"
         llm = LLMConfig(endpoint=args.endpoint, model=args.model, requests_per_minute=args.llm_rpm,
                         concurrency=args.llm_concurrency, cache_dir=cache)
     elif args.endpoint or args.model:

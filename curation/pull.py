@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import fsspec
 import polars as pl
@@ -30,12 +30,12 @@ from fsspec.implementations.local import LocalFileSystem
 from viscode.curation.card import CARD_DIR
 from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KINDS, MANIFEST_KIND, SPLITS, row_totals
 
+from viscode.curated import open_curated
 from viscode.errors import InputError
 from viscode.shards import (
     IMAGE_ROW_GROUP,
     remove_orphan_temps,
     sha256_file,
-    url_to_fs,
     write_bytes,
     write_json,
     write_parquet,
@@ -60,31 +60,6 @@ class PullReport:
     filtered_out: int
     dest: Path
     downloaded: int
-
-
-def _open_output(src: str | Path) -> tuple[fsspec.AbstractFileSystem, str, dict]:
-    """The filesystem, root path and checked manifest of a curated output folder."""
-    fs, root = url_to_fs(str(src))
-    root = root.rstrip("/")
-    where = f"{str(src).rstrip('/')}/manifest.json"
-    try:
-        with fs.open(f"{root}/manifest.json", "rb") as f:
-            manifest = json.load(f)
-    except FileNotFoundError:
-        raise InputError(f"{where}: missing, so this is not a curated output folder (or a pull did not finish)") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: not valid JSON ({exc})") from None
-    if manifest.get("kind") != MANIFEST_KIND:
-        raise InputError(f"{where}: manifest kind is {manifest.get('kind')!r}, not 'curated'")
-    if manifest.get("schema_version") != CURATED_SCHEMA_VERSION:
-        raise InputError(f"{where}: curated schema version {manifest.get('schema_version')!r}, "
-                         f"this viscode reads version {CURATED_SCHEMA_VERSION}")
-    for entry in manifest["shards"]:
-        parts = PurePosixPath(entry["name"]).parts
-        if len(parts) != 2 or parts[0] != entry["split"] or not parts[1].endswith(".parquet") \
-                or parts[1].startswith("."):
-            raise InputError(f"{where}: shard name {entry['name']!r} is not <split>/<file>.parquet")
-    return fs, root, manifest
 
 
 def _check_choices(what: str, values: list[str] | None, allowed: tuple[str, ...]) -> None:
@@ -185,7 +160,7 @@ def pull(src: str | Path, dest: Path, *, kinds: list[str] | None = None, librari
     src = str(src)
     _check_choices("kind", kinds, KINDS)
     _check_choices("split", splits, SPLITS)
-    fs, root, manifest = _open_output(src)
+    fs, root, manifest = open_curated(src)
     dest = Path(dest)
     wanted = tuple(splits) if splits is not None else SPLITS
     entries = [e for e in manifest["shards"] if e["split"] in wanted]
@@ -264,7 +239,7 @@ def load_shards(path: str | Path, *, splits: tuple[str, ...] = SPLITS) -> pl.Laz
     """A lazy scan of exactly the shards the manifest lists (never a glob, so stray or half-pulled files
     are never read), with a `split` column. Sizes are checked against the manifest; sha256 is checked by
     `pull` and `viscode.shards.verify`. Remote folders need a URL polars can scan (s3://, gs://, hf://, ...)."""
-    fs, root, manifest = _open_output(path)
+    fs, root, manifest = open_curated(path)
     frames = []
     for split in splits:
         files = []

@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from viscode.cache import cache_root
 from viscode.errors import UsageError
 
 from .result import STATUSES, ExecutionResult
-from .sandbox import Sandbox, cache_root, ensure_font_cache, nsjail_problem
+from .sandbox import Sandbox, ensure_font_cache, nsjail_problem
 
 
 def add_parser(subparsers) -> None:

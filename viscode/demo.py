@@ -3,7 +3,9 @@
 Synthesizes a few hundred candidate plotting programs (some deliberately faulty),
 runs every one once through the grid on an embedded Dask cluster sized to this
 machine, curates the results into training shards (with repair dialogues whose
-faulty variants run on the same kind of cluster) and shows the dataset card.
+faulty variants run on the same kind of cluster), shows the dataset card, then
+builds a tiny Qwen2-architecture model with a tokenizer trained on those shards and
+fine-tunes it on them for a minute or two.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from rich.markdown import Markdown
 
 from viscode.curation import cli as curation_cli
 from viscode.grid import cli as grid_cli
+from viscode.train import cli as train_cli
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="synthesize candidates, run them on the embedded grid, curate them")
     parser.add_argument("--workdir", type=Path, default=Path("demo-output"), metavar="DIR",
-                        help="where candidates/, grid/ and curated/ are written (replaced on every run)")
+                        help="where candidates/, grid/, curated/, model/ and train/ are written (replaced on every run)")
     parser.add_argument("--count", type=int, default=300, help="how many programs to synthesize")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None, metavar="N")
+    parser.add_argument("--train-steps", type=int, default=140, metavar="N", help="optimizer steps of the tiny model")
     parser.set_defaults(handler=run_demo)
 
 
@@ -52,4 +56,21 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
     card = (curated / "card.md").read_text().split("\n---\n", 1)[-1]  # without the YAML front matter
     console.print(Markdown(card.split("\n## Configuration", 1)[0]))
     console.print(f"the whole card: {curated / 'card.md'}", markup=False)
-    return status
+    if status:
+        return status
+    model, trained = args.workdir / "model", args.workdir / "train"
+    shutil.rmtree(model, ignore_errors=True)
+    shutil.rmtree(trained, ignore_errors=True)
+    train_parser = argparse.ArgumentParser()
+    train_cli.add_parser(train_parser.add_subparsers())
+    console.rule("5. a tiny model and a tokenizer trained on the curated shards")
+    status = train_cli.init_command(train_parser.parse_args(
+        ["train", "init", "--output", str(model), "--data", str(curated), "--size", "tiny"]), console)
+    if status:
+        return status
+    console.rule("6. fine-tune it on them")
+    return train_cli.run_command(train_parser.parse_args(
+        ["train", "run", "--model", str(model), "--data", str(curated), "--output", str(trained),
+         "--max-steps", str(args.train_steps), "--batch-tokens", "2048", "--max-length", "2048", "--lr", "3e-3",
+         "--save-every", str(max(1, args.train_steps // 2)), "--eval-every", str(max(1, args.train_steps // 4)),
+         "--seed", str(args.seed)]), console)

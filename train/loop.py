@@ -1,0 +1,485 @@
+"""Supervised fine-tuning on curated shards, one readable loop on accelerate.
+
+Each optimizer step takes the next (processes x accumulation) micro-batches of the epoch's
+order; the loss is the token cross-entropy summed over the step's label tokens on every process,
+divided by their count, so 1 process x accumulation 2 and 2 processes x accumulation 1 follow the
+same curve. Rerunning with the same output folder resumes from its newest whole checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import resource
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from accelerate.utils import is_tensorboard_available, is_wandb_available, set_seed
+from transformers import get_cosine_schedule_with_warmup
+from transformers.utils import logging as hf_logging
+from viscode.train import attention, checkpoint, flops
+from viscode.train.checkpoint import TrainerState
+from viscode.train.data import RowFilter, read_split
+from viscode.train.model import config_digest, load_model, load_tokenizer
+from viscode.train.options import ATTENTIONS, PRECISIONS, VARLEN
+from viscode.train.packing import MicroBatch, Plan, collate
+from viscode.train.tokens import IGNORE, TokenizedSplit, TokenSettings, load_or_tokenize, tokenizer_digest
+
+from viscode.cache import cache_root
+from viscode.errors import InputError
+from viscode.shards import write_json
+
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
+TRACKERS = {"tensorboard": is_tensorboard_available, "wandb": is_wandb_available}
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    model: str
+    data: str
+    output: Path
+    epochs: int = 3
+    max_steps: int | None = None
+    seed: int = 0
+    max_length: int = 4096
+    batch_tokens: int = 16384
+    grad_accum: int = 1
+    lr: float = 5e-6
+    warmup: float = 0.05
+    weight_decay: float = 0.05
+    max_grad_norm: float = 1.0
+    packing: bool = True
+    loss_turns: str = "all"
+    truncate: bool = False
+    precision: str = "auto"
+    attention: str = "auto"
+    gradient_checkpointing: bool = False
+    kinds: tuple[str, ...] | None = None
+    libraries: tuple[str, ...] | None = None
+    save_every: int = 500
+    keep_last: int = 2
+    eval_every: int | None = None
+    report_to: str | None = None
+    cache_dir: Path | None = None
+
+    def trajectory(self) -> dict:
+        """The settings a resumed run must share with the run it continues."""
+        keep = ("model", "data", "epochs", "max_steps", "seed", "max_length", "batch_tokens", "grad_accum", "lr",
+                "warmup", "weight_decay", "max_grad_norm", "packing", "loss_turns", "truncate", "precision",
+                "kinds", "libraries")
+        values = asdict(self)
+        return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in keep}
+
+
+@dataclass(slots=True)
+class TrainReport:
+    output: Path
+    final: Path
+    steps: int
+    resumed_from: int | None
+    first_loss: float | None
+    last_loss: float | None
+    val_loss: float | None
+    tokens: int
+    label_tokens: int
+    seconds: float
+    rows: dict = field(default_factory=dict)
+
+
+def _check(config: TrainConfig) -> None:
+    for name in ("batch_tokens", "grad_accum", "save_every", "keep_last", "epochs"):
+        if getattr(config, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
+    if config.max_steps is not None and config.max_steps < 1:
+        raise InputError(f"--max-steps {config.max_steps}: must be at least 1")
+    if config.precision not in PRECISIONS:
+        raise InputError(f"--precision {config.precision!r}: choose from {', '.join(PRECISIONS)}")
+    if config.attention not in ATTENTIONS:
+        raise InputError(f"--attention {config.attention!r}: choose from {', '.join(ATTENTIONS)}")
+    if config.packing and config.batch_tokens < config.max_length:
+        raise InputError(f"--batch-tokens {config.batch_tokens} is smaller than --max-length {config.max_length}: "
+                         "a packed row must hold the longest document")
+    if not 0 <= config.warmup < 1:
+        raise InputError(f"--warmup {config.warmup}: a fraction of the steps, in [0, 1)")
+    if config.eval_every is not None and config.eval_every < 1:
+        raise InputError(f"--eval-every {config.eval_every}: must be at least 1")
+    for name in ("lr", "max_grad_norm"):
+        if not getattr(config, name) > 0:
+            raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be positive")
+    if config.weight_decay < 0:
+        raise InputError(f"--weight-decay {config.weight_decay}: must not be negative")
+
+
+def _check_output(config: TrainConfig, accelerator: Accelerator) -> dict:
+    """The run record to write: a new or empty folder will become this run's, a folder of this run (same
+    trajectory, same process count) is resumed, anything else is refused naming the first difference.
+    Nothing is written here, so a run refused later (bad data, no model) leaves the folder as it was."""
+    out, record = config.output, config.output / RUN_FILE
+    # the process count decides which micro-batches make each step, so a resume must keep it too
+    wanted = {**config.trajectory(), "processes": accelerator.num_processes}
+    if record.is_file():
+        try:
+            had = json.loads(record.read_text())["trajectory"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{record}: not a viscode training record; choose another --output") from None
+        for key in sorted(set(wanted) | set(had)):
+            if had.get(key) != wanted.get(key):
+                raise InputError(f"{out}: holds a run with {key}={had.get(key)!r}, not {wanted.get(key)!r}; "
+                                 "rerun with the same settings to resume, or choose another --output")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: exists and holds something else; choose an empty or new --output")
+    return {"trajectory": wanted}
+
+
+def _precision(config: TrainConfig, cuda: bool) -> str:
+    """auto: bf16 autocast over fp32 master weights on GPUs, fp32 elsewhere."""
+    return config.precision if config.precision != "auto" else ("bf16" if cuda else "fp32")
+
+
+def _attention(config: TrainConfig) -> str:
+    if config.attention == "auto":
+        return VARLEN if config.packing and attention.varlen_available() else "sdpa"
+    if config.attention == VARLEN and not (config.packing and attention.varlen_available()):
+        raise InputError(f"--attention {VARLEN} needs packing and a CUDA device with torch's varlen kernel")
+    return config.attention
+
+
+def micro_batch_loss(model, batch: MicroBatch, device: torch.device, attn: str) -> torch.Tensor:
+    """Summed cross-entropy over the micro-batch's label tokens, in fp32. Logits are computed only
+    where a label follows: the LM head and its vocabulary-wide softmax are the largest single cost
+    of a small model, and prompt positions need neither."""
+    targets = batch.labels[:, 1:]
+    keep = (targets != IGNORE).any(0).nonzero().squeeze(1)
+    extra = attention.varlen_kwargs(batch.doc_lengths, device) if attn == VARLEN else {}
+    logits = model(input_ids=batch.input_ids.to(device), position_ids=batch.position_ids.to(device),
+                   attention_mask=None if batch.attention_mask is None else batch.attention_mask.to(device),
+                   use_cache=False, logits_to_keep=keep.to(device), **extra).logits
+    targets = targets[:, keep].to(device)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=IGNORE,
+                           reduction="sum")
+
+
+def _optimizer(model, config: TrainConfig, cuda: bool) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            (no_decay if param.ndim < 2 or "norm" in name else decay).append(param)
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.95), eps=1e-8, fused=cuda)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, *, on_event: Callable[[str, dict], None] | None = None):
+        _check(config)
+        hf_logging.disable_progress_bar()  # our own progress bar is the one to watch
+        # accelerate warns on every checkpoint that tied embeddings are stored once; they are re-tied on load
+        logging.getLogger("accelerate.utils.other").setLevel(logging.ERROR)
+        self.config = config
+        self.on_event = on_event or (lambda kind, info: None)
+        cuda = torch.cuda.is_available()
+        self.precision = _precision(config, cuda)
+        mixed = "bf16" if self.precision == "bf16" else "no"  # pure-bf16 needs no autocast: the weights are bf16
+        self.weight_dtype = torch.bfloat16 if self.precision == "pure-bf16" else torch.float32
+        log_with = None if config.report_to in (None, "none") else [config.report_to]
+        if log_with and not TRACKERS.get(config.report_to, lambda: False)():
+            raise InputError(f"--report-to {config.report_to}: the {config.report_to} package is not installed")
+        self.acc = Accelerator(cpu=not cuda, mixed_precision=mixed, gradient_accumulation_steps=config.grad_accum,
+                               log_with=log_with, project_dir=str(config.output))
+        self.attn = _attention(config)
+        if self.attn == VARLEN:
+            attention.register()
+        self.record = _check_output(config, self.acc)
+        self.state = TrainerState()
+        set_seed(config.seed)
+
+    # -- data -----------------------------------------------------------------------------------
+    def _tokenized(self, tokenizer, split: str) -> tuple[TokenizedSplit, dict]:
+        config = self.config
+        rows = RowFilter(config.kinds, config.libraries)
+        curated = read_split(config.data, split, rows)
+        settings = TokenSettings(config.max_length, config.loss_turns, config.truncate)
+        cache = config.cache_dir or cache_root() / "tokens"
+        with self.acc.local_main_process_first():  # one tokenizing process a machine; the others read its cache
+            conversations = curated.rows.column("messages").to_pylist()
+
+            def progress(done: int) -> None:
+                self.on_event("tokenize", {"split": split, "advance": done, "total": len(conversations)})
+
+            tokenized, cached = load_or_tokenize(cache, tokenizer, conversations, curated.digest, settings, progress)
+        self.on_event("tokenized", {"split": split, "cached": cached, **tokenized.stats.to_json()})
+        return tokenized, {"digest": curated.digest, **tokenized.stats.to_json()}
+
+    def _check_inputs(self, digests: dict[str, str | None]) -> None:
+        """The same paths may hold other shards, another tokenizer or another model by now: a resume
+        must train what the run started on."""
+        record = self.config.output / RUN_FILE
+        had = json.loads(record.read_text()) if record.is_file() else {}
+        for key, digest in digests.items():
+            if had.get(key) is not None and had[key] != digest:
+                what = "its shards" if key == "data_digest" else f"the {key.split('_digest')[0].replace('_', ' ')}"
+                path = self.config.data if key == "data_digest" else self.config.model
+                raise InputError(f"{path}: {what} changed since the run in {self.config.output} started; "
+                                 "choose another --output")
+        self.record.update(digests)
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> TrainReport:
+        try:
+            return self._run()
+        except torch.OutOfMemoryError:
+            raise InputError(
+                f"out of GPU memory at step {self.state.global_step + 1} ({self.config.batch_tokens} tokens a "
+                "micro-batch): try a smaller --batch-tokens with more --grad-accum, --gradient-checkpointing, "
+                "or sharding (deploy/accelerate/fsdp2.yaml)") from None
+
+    def _run(self) -> TrainReport:
+        config, acc = self.config, self.acc
+        started = time.perf_counter()
+        tokenizer = load_tokenizer(config.model)
+        train_set, train_info = self._tokenized(tokenizer, "train")
+        if not train_set.input_ids:
+            dropped = [f"{train_info['too_long']} longer than --max-length {config.max_length}"
+                       + (f" (the longest {train_info['longest_dropped']} tokens)" if train_info["too_long"] else ""),
+                       f"{train_info['special_text']} with special-token text",
+                       f"{train_info['no_labels']} without an assistant turn"]
+            raise InputError(f"{config.data}: no training rows left of {train_info['rows']} after the filters "
+                             f"({'; '.join(dropped)})")
+        val_set, val_info = self._tokenized(tokenizer, "val")
+        self._check_inputs({"data_digest": train_info["digest"], "tokenizer_digest": tokenizer_digest(tokenizer),
+                            "model_config_digest": config_digest(config.model)})
+
+        world, accum = acc.num_processes, config.grad_accum
+        per_step = world * accum
+        plan = Plan.make(train_set.lengths, batch_tokens=config.batch_tokens, packing=config.packing,
+                         seed=config.seed)
+        steps_per_epoch = math.ceil(plan.micro_batches_per_epoch() / per_step)
+        total_steps = config.max_steps or steps_per_epoch * config.epochs
+        val_plan = Plan.make(val_set.lengths, batch_tokens=config.batch_tokens, packing=config.packing,
+                             seed=config.seed) if val_set.input_ids else None
+
+        model = load_model(config.model, attn_implementation=self.attn, dtype=self.weight_dtype)
+        model.config.use_cache = False
+        acc.wait_for_everyone()
+        if acc.is_main_process and not (config.output / RUN_FILE).is_file():
+            write_json(self.record, config.output / RUN_FILE)  # only now: everything the run needs has loaded
+        acc.wait_for_everyone()
+        if config.gradient_checkpointing:
+            if hasattr(model, "activation_checkpointing_enable"):  # its name from transformers 5.2x on
+                model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        optimizer = _optimizer(model, config, acc.device.type == "cuda")
+        scheduler = get_cosine_schedule_with_warmup(optimizer, round(config.warmup * total_steps), total_steps)
+        model, optimizer = acc.prepare(model, optimizer)
+        acc.register_for_checkpointing(scheduler)  # not prepared: a prepared scheduler steps once per process
+        model_config = acc.unwrap_model(model).config
+        peak = flops.peak_flops(acc.device)
+
+        ckpt_dir = config.output / "checkpoints"
+        resumed_from = None
+        if done := checkpoint.complete(ckpt_dir):
+            resumed_from = done[-1][0]
+            self.state = checkpoint.load(acc, done[-1][1])
+        state = self.state
+        metrics_path = config.output / METRICS_FILE
+        curve = self._metrics_upto(metrics_path, state.global_step)
+        if acc.is_main_process:
+            acc.init_trackers("viscode-train", config={k: str(v) for k, v in asdict(config).items()})
+        self.on_event("start", {"steps": total_steps, "steps_per_epoch": steps_per_epoch, "world": world,
+                                "resumed_from": resumed_from, "attention": self.attn,
+                                "efficiency": plan.efficiency(), "micro_batches": plan.micro_batches_per_epoch()})
+
+        eval_every = config.eval_every or config.save_every
+        model.train()
+        while state.global_step < total_steps:
+            order = plan.epoch(state.epoch)
+            while state.step_in_epoch < steps_per_epoch and state.global_step < total_steps:
+                slots = order[state.step_in_epoch * per_step:(state.step_in_epoch + 1) * per_step]
+                tick = time.perf_counter()
+                record = self._step(model, optimizer, scheduler, train_set, slots, model_config)
+                state.global_step += 1
+                state.step_in_epoch += 1
+                state.tokens += record["tokens"]
+                state.label_tokens += record["label_tokens"]
+                if acc.device.type == "cuda":
+                    torch.cuda.synchronize()
+                seconds = time.perf_counter() - tick
+                step_flops = record.pop("flops")
+                record = {"step": state.global_step, "epoch": state.epoch, **record,
+                          "tokens_per_s": record["tokens"] / seconds,
+                          "label_tokens_per_s": record["label_tokens"] / seconds,
+                          "mfu": step_flops / seconds / (peak * world) if peak else None,
+                          "peak_memory_mb": _peak_memory_mb(acc.device), "seconds": seconds}
+                last = state.global_step == total_steps
+                if val_plan is not None and (state.global_step % eval_every == 0 or last):
+                    record["val_loss"] = self._evaluate(model, val_set, val_plan)
+                    model.train()
+                curve.append(record)
+                if acc.is_main_process:
+                    with open(metrics_path, "a") as f:
+                        f.write(json.dumps(record) + "\n")
+                    acc.log({k: v for k, v in record.items() if isinstance(v, (int, float))}, step=state.global_step)
+                self.on_event("step", {**record, "total": total_steps})
+                if state.step_in_epoch == steps_per_epoch:
+                    state.epoch += 1
+                    state.step_in_epoch = 0
+                if state.global_step % config.save_every == 0 or last:
+                    saved = checkpoint.save(acc, ckpt_dir, state, config.keep_last)
+                    self.on_event("checkpoint", {"path": str(saved)})
+
+        final = self._save_final(model, tokenizer, curve, train_info, val_info)
+        val_loss = next((r["val_loss"] for r in reversed(curve) if "val_loss" in r), None)
+        acc.end_training()
+        return TrainReport(config.output, final, state.global_step, resumed_from,
+                           curve[0]["loss"] if curve else None, curve[-1]["loss"] if curve else None,
+                           val_loss, state.tokens, state.label_tokens, time.perf_counter() - started,
+                           {"train": train_info, "val": val_info})
+
+    def _step(self, model, optimizer, scheduler, data: TokenizedSplit, slots: list[list[int]], model_config) -> dict:
+        """One optimizer step over this process's share of `slots`. A slot past the epoch's end (its last,
+        short step) runs the step's first micro-batch with weight 0, so every process does the same work."""
+        acc, config = self.acc, self.config
+        rank, accum = acc.process_index, config.grad_accum
+        lr = scheduler.get_last_lr()[0]  # the rate this step's update uses
+        mine = [(slots[i] if i < len(slots) else slots[0], i < len(slots))
+                for i in range(rank * accum, (rank + 1) * accum)]
+        batches = [(collate(data, docs, packing=config.packing, pad_id=self._pad_id(model_config)), real)
+                   for docs, real in mine]
+        local = torch.tensor([sum(b.label_tokens for b, real in batches if real),
+                              sum(b.tokens for b, real in batches if real),
+                              sum(sum(n * n for n in b.doc_lengths) for b, real in batches if real)],
+                             dtype=torch.float64, device=acc.device)
+        label_tokens, tokens, squares = (int(x) for x in acc.reduce(local, "sum").tolist())
+        scale = accum * acc.num_processes / label_tokens
+        loss_sum = torch.zeros((), dtype=torch.float64, device=acc.device)
+        grad_norm = None
+        for batch, real in batches:
+            with acc.accumulate(model):
+                loss = micro_batch_loss(model, batch, acc.device, self.attn)
+                acc.backward(loss * (scale if real else 0.0))
+                if real:
+                    loss_sum += loss.detach()
+                if acc.sync_gradients:
+                    grad_norm = acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+        total_loss = acc.reduce(loss_sum, "sum").item()
+        return {"loss": total_loss / label_tokens, "lr": lr,
+                "grad_norm": float(grad_norm) if grad_norm is not None else None,
+                "tokens": tokens, "label_tokens": label_tokens,
+                "flops": flops.step_flops(model_config, tokens=tokens, logit_positions=label_tokens,
+                                          squared_doc_lengths=squares)}
+
+    @torch.no_grad()
+    def _evaluate(self, model, data: TokenizedSplit, plan: Plan) -> float:
+        """Loss per label token over the whole val split; every process runs as many forward passes
+        (a sharded model needs all of them in each), the surplus ones uncounted."""
+        acc = self.acc
+        model.eval()
+        batches = plan.epoch(0)
+        rounds = math.ceil(len(batches) / acc.num_processes)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=acc.device)
+        labels = torch.zeros((), dtype=torch.float64, device=acc.device)
+        for r in range(rounds):
+            index = r * acc.num_processes + acc.process_index
+            batch = collate(data, batches[index % len(batches)], packing=self.config.packing,
+                            pad_id=self._pad_id(acc.unwrap_model(model).config))
+            loss = micro_batch_loss(model, batch, acc.device, self.attn)  # the prepared model autocasts
+            if index < len(batches):
+                loss_sum += loss
+                labels += batch.label_tokens
+        total = acc.reduce(torch.stack([loss_sum, labels]), "sum").tolist()
+        return total[0] / total[1]
+
+    @staticmethod
+    def _pad_id(model_config) -> int:
+        return model_config.pad_token_id if model_config.pad_token_id is not None else 0
+
+    def _metrics_upto(self, path: Path, step: int) -> list[dict]:
+        """The curve logged up to the checkpoint being resumed; steps after it will be logged again."""
+        if not path.is_file():
+            return []
+        curve = []
+        for line in path.read_text().splitlines():
+            try:
+                curve.append(json.loads(line))
+            except ValueError:
+                continue  # a line cut short by the crash being resumed from
+        curve = [r for r in curve if r["step"] <= step]
+        self.acc.wait_for_everyone()
+        if self.acc.is_main_process:
+            tmp = path.with_name(f".tmp-{path.name}")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in curve))
+            os.replace(tmp, path)
+        self.acc.wait_for_everyone()
+        return curve
+
+    def _save_final(self, model, tokenizer, curve: list[dict], train_info: dict, val_info: dict) -> Path:
+        """OUT/final: safetensors weights (bf16 unless trained in fp32), tokenizer, chat template and a card."""
+        acc, config = self.acc, self.config
+        final = config.output / "final"
+        tmp = config.output / ".tmp-final"
+        state_dict = acc.get_state_dict(model)
+        if acc.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
+            unwrapped = acc.unwrap_model(model)
+            unwrapped.config.use_cache = True  # off for training only; generation wants its cache
+            if self.precision != "fp32":
+                state_dict = {k: v.to(torch.bfloat16) for k, v in state_dict.items()}
+                unwrapped.config.dtype = torch.bfloat16
+            try:
+                unwrapped.save_pretrained(tmp, state_dict=state_dict)
+                tokenizer.save_pretrained(tmp)
+                self._write_card(tmp, curve, train_info, val_info)
+            except Exception as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                if checkpoint.disk_full(exc, config.output):
+                    raise InputError(f"{config.output}: disk full while saving final/; the checkpoints are "
+                                     "intact, free space and rerun to write it") from None
+                raise
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        acc.wait_for_everyone()
+        return final
+
+    def _write_card(self, folder: Path, curve: list[dict], train_info: dict, val_info: dict) -> None:
+        config = self.config
+        card = {"base_model": config.model, "data": config.data, "data_digest": train_info["digest"],
+                "settings": config.trajectory(), "attention": self.attn, "world": self.acc.num_processes,
+                "rows": {"train": train_info, "val": val_info},
+                "final": curve[-1] if curve else None,
+                "first_loss": curve[0]["loss"] if curve else None}
+        (folder / "viscode_train.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
+        (folder / "README.md").write_text(_card_text(card))
+
+
+def _card_text(card: dict) -> str:
+    final = card["final"] or {}
+    lines = ["---", "library_name: transformers", "pipeline_tag: text-generation", "tags: [viscode, sft]", "---", "",
+             f"# Fine-tuned from {card['base_model']}", "",
+             (f"Supervised fine-tuning with `viscode train run` on curated shards `{card['data']}` "
+              f"(digest `{card['data_digest'][:16]}`)."), "",
+             "| | |", "|---|---|",
+             f"| steps | {final.get('step')} |", f"| first loss | {card['first_loss']} |",
+             f"| last loss | {final.get('loss')} |", f"| val loss | {final.get('val_loss')} |",
+             f"| train rows kept | {card['rows']['train']['kept']} of {card['rows']['train']['rows']} |", "",
+             "Settings: `" + json.dumps(card["settings"]) + "`", ""]
+    return "\n".join(lines)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    """GPU: the most the caching allocator held for tensors; CPU: the process's peak resident set."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+

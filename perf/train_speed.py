@@ -8,7 +8,7 @@ trained on it; the model is the published shape of --size with random weights.
             --baseline-rows rows a step (VisCoder: 4 a GPU) padded to the longest, no packing,
             sdpa, fp32 weights with bf16 autocast (GPU), fused AdamW, the model's own loss.
             Several row counts may be given; each is a run.
-  viscode   `viscode.train.Trainer`: best-fit-decreasing packed rows of --batch-tokens,
+  viscode   `viscode.train.loop.Trainer`: best-fit-decreasing packed rows of --batch-tokens,
             the varlen flash kernel on CUDA (sdpa on CPU), logits only where a label follows.
   viscode sdpa packed
             the same packed rows through transformers' sdpa path (a dense packed mask),
@@ -101,6 +101,8 @@ def anchor(model_dir: Path, data: str, *, steps: int, warmup: int, length: int) 
     split = tokenize(tokenizer, read_split(data, "train").rows.column("messages").to_pylist(),
                      TokenSettings(length))
     stream = np.concatenate(split.input_ids).astype(np.int64)
+    if len(stream) <= length:
+        raise SystemExit(f"anchor: the data holds {len(stream)} tokens, fewer than one row of {length}")
     model = load_model(str(model_dir), attn_implementation="sdpa", dtype=torch.float32).to(device)
     model.config.use_cache = False
     model.train()
@@ -210,13 +212,13 @@ def main() -> int:
 
     if cuda and not args.skip_anchor:
         results["anchor"] = anchor(model_dir, args.data, steps=args.steps, warmup=args.warmup, length=args.max_length)
-    base = max((r for name, r in results.items() if name.startswith("baseline")),
-               key=lambda r: r["label_tokens_per_s"])  # the fastest baseline is the one to beat
+    baselines = [r for name, r in results.items() if name.startswith("baseline")]
+    base = max(baselines, key=lambda r: r["label_tokens_per_s"]) if baselines else None  # the one to beat
     print("\n| run | tokens/s | label tokens/s | label tokens/s vs the fastest baseline | MFU | MFU, head at every position | padding | peak GPU MiB |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         # the anchor trains every position of its row: its label tokens are not the same work
-        ratio = "-" if name == "anchor" else f"{r['label_tokens_per_s'] / base['label_tokens_per_s']:.2f}x"
+        ratio = "-" if name == "anchor" or base is None else f"{r['label_tokens_per_s'] / base['label_tokens_per_s']:.2f}x"
         mfu = f"{r['mfu']:.1%}" if r["mfu"] is not None else "-"
         mfu_all = f"{r['mfu_head_everywhere']:.1%}" if r["mfu_head_everywhere"] is not None else "-"
         mem = f"{r['peak_memory_mb']:,.0f}" if r["peak_memory_mb"] is not None else "-"

@@ -204,8 +204,9 @@ def broken(curated, tmp_path):
 
 def test_bad_input_is_one_line_and_exit_2(model, curated, broken, tmp_path, capsys):
     def run(*args: str, data: Path = curated, model_dir: Path | str = model, output: Path | None = None) -> str:
-        code = main(["train", "run", "--model", str(model_dir), "--data", str(data),
-                     "--output", str(output or tmp_path / "out"), "--max-steps", "1", *SMALL, *args])
+        code = main(["train", "run", "--model", str(model_dir), "--data", str(data),  # a cache of its own:
+                     "--output", str(output or tmp_path / "out"), "--max-steps", "1", *SMALL,  # a cached split
+                     "--cache-dir", str(tmp_path / "cache"), *args])  # is not read again, damaged or not
         err = capsys.readouterr().err
         assert code == 2, err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -237,7 +238,7 @@ def test_bad_input_is_one_line_and_exit_2(model, curated, broken, tmp_path, caps
 
     done = tmp_path / "done"
     assert main(["train", "run", "--model", str(model), "--data", str(curated), "--output", str(done),
-                 "--max-steps", "1", *SMALL]) == 0
+                 "--max-steps", "1", *SMALL, "--cache-dir", str(tmp_path / "cache")]) == 0
     capsys.readouterr()
     assert "lr=0.003, not 0.001" in run("--lr", "1e-3", output=done)
     other_model = tmp_path / "other-model"

@@ -547,3 +547,16 @@ def test_micro_batch_loss_backpropagates(models, full, packed):
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     model.zero_grad(set_to_none=True)
 
+
+
+def test_tokenizing_over_processes_gives_the_same_rows_in_order(tok, conversations):
+    """Large sets are split over spawned processes; the result must not depend on it."""
+    rows = (conversations * 10)[:600]  # two batches of 512 and 88
+    rows[3] = with_text(IM_END, "user")
+    settings = TokenSettings(max_length=300)
+    alone = tokenize(tok, rows, settings)
+    spread = tokenize(tok, rows, settings, workers=2)
+    assert spread.stats == alone.stats and alone.stats.special_text == 1 and alone.stats.too_long > 0
+    assert len(spread.input_ids) == len(alone.input_ids)
+    for a, b, c, d in zip(alone.input_ids, spread.input_ids, alone.labels, spread.labels):
+        assert (a == b).all() and (c == d).all()

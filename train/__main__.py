@@ -8,6 +8,12 @@ from viscode.train import cli
 
 from viscode import command
 
-parser = argparse.ArgumentParser(prog="python -m viscode.train", description=cli.__doc__)
-cli.add_subcommands(parser.add_subparsers(dest="train_command", required=True))
-sys.exit(command.run(parser.parse_args()))
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m viscode.train", description=cli.__doc__)
+    cli.add_subcommands(parser.add_subparsers(dest="train_command", required=True))
+    return command.run(parser.parse_args())
+
+
+if __name__ == "__main__":  # not when a tokenizing process (spawned) imports this module as its main
+    sys.exit(main())

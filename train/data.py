@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -43,41 +44,54 @@ class RowFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class SplitSource:
+    """One split of a curated folder as its manifest describes it: enough to key a cache on."""
+    src: str
+    split: str
+    rows: RowFilter
+    fs: fsspec.AbstractFileSystem
+    root: str
+    entries: list[dict]
+    digest: str  # sha256 over the split's shard names and digests and the filter
+
+
+@dataclass(frozen=True, slots=True)
 class CuratedSplit:
     rows: pa.Table   # id, kind, library, messages
-    digest: str      # sha256 over the manifest's shard digests of this split and the filter
+    digest: str
 
 
-def _sha256(fs, path: str, where: str) -> str:
-    digest = hashlib.sha256()
-    try:
-        with fs.open(path, "rb") as f:
-            while block := f.read(1 << 22):
-                digest.update(block)
-    except FileNotFoundError:
-        raise InputError(f"{where}: missing, though the manifest lists it") from None
-    return digest.hexdigest()
-
-
-def read_split(src: str, split: str, rows: RowFilter = RowFilter()) -> CuratedSplit:
-    """The rows of `split` that pass `rows`, from shards whose sha256 matches the manifest."""
+def open_split(src: str, split: str, rows: RowFilter = RowFilter()) -> SplitSource:
+    """The manifest's view of a split; reads no shard."""
     if split not in SPLITS:
         raise InputError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
     fs, root, manifest = open_curated(src)
     entries = sorted((e for e in manifest["shards"] if e["split"] == split), key=lambda e: e["name"])
-    tables = []
-    for entry in entries:
-        path = f"{root}/{entry['name']}"
-        where = f"{str(src).rstrip('/')}/{entry['name']}"
-        if _sha256(fs, path, where) != entry["sha256"]:
-            raise InputError(f"{where}: sha256 differs from the manifest; pull it again")
-        try:
-            with fs.open(path, "rb") as f:
-                table = pq.read_table(f, columns=COLUMNS, filters=rows.expression())
-        except (pa.ArrowInvalid, KeyError) as exc:
-            raise InputError(f"{where}: not a curated shard ({exc})") from None
-        tables.append(table)
     digest = hashlib.sha256(json.dumps({"shards": [(e["name"], e["sha256"]) for e in entries],
                                         "filter": rows.to_json()}, sort_keys=True).encode()).hexdigest()
-    table = pa.concat_tables(tables) if tables else pa.schema([CURATED_SCHEMA.field(c) for c in COLUMNS]).empty_table()
-    return CuratedSplit(table, digest)
+    return SplitSource(str(src), split, rows, fs, root, entries, digest)
+
+
+def read_rows(source: SplitSource) -> pa.Table:
+    """The split's rows that pass its filter. Each shard is read once, into memory: its sha256 is
+    checked against the manifest before a row of it is parsed."""
+    tables = []
+    for entry in source.entries:
+        where = f"{source.src.rstrip('/')}/{entry['name']}"
+        try:
+            data = source.fs.cat_file(f"{source.root}/{entry['name']}")
+        except FileNotFoundError:
+            raise InputError(f"{where}: missing, though the manifest lists it") from None
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise InputError(f"{where}: sha256 differs from the manifest; pull it again")
+        try:
+            tables.append(pq.read_table(pa.BufferReader(data), columns=COLUMNS, filters=source.rows.expression()))
+        except (pa.ArrowInvalid, KeyError) as exc:
+            raise InputError(f"{where}: not a curated shard ({exc})") from None
+    return pa.concat_tables(tables) if tables else pa.schema([CURATED_SCHEMA.field(c) for c in COLUMNS]).empty_table()
+
+
+def read_split(src: str, split: str, rows: RowFilter = RowFilter()) -> CuratedSplit:
+    """The rows of `split` that pass `rows`, from shards whose sha256 matches the manifest."""
+    source = open_split(src, split, rows)
+    return CuratedSplit(read_rows(source), source.digest)

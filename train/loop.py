@@ -27,7 +27,7 @@ from transformers import get_cosine_schedule_with_warmup
 from transformers.utils import logging as hf_logging
 from viscode.train import attention, checkpoint, flops
 from viscode.train.checkpoint import TrainerState
-from viscode.train.data import RowFilter, read_split
+from viscode.train.data import RowFilter, open_split, read_rows
 from viscode.train.model import config_digest, load_model, load_tokenizer
 from viscode.train.options import ATTENTIONS, PRECISIONS, VARLEN
 from viscode.train.packing import MicroBatch, Plan, collate
@@ -204,19 +204,24 @@ class Trainer:
     # -- data -----------------------------------------------------------------------------------
     def _tokenized(self, tokenizer, split: str) -> tuple[TokenizedSplit, dict]:
         config = self.config
-        rows = RowFilter(config.kinds, config.libraries)
-        curated = read_split(config.data, split, rows)
+        source = open_split(config.data, split, RowFilter(config.kinds, config.libraries))
         settings = TokenSettings(config.max_length, config.loss_turns, config.truncate)
         cache = config.cache_dir or cache_root() / "tokens"
+        total = 0
+
+        def conversations() -> list[list[dict]]:
+            nonlocal total
+            rows = read_rows(source).column("messages").to_pylist()
+            total = len(rows)
+            return rows
+
+        def progress(done: int) -> None:
+            self.on_event("tokenize", {"split": split, "advance": done, "total": total})
+
         with self.acc.local_main_process_first():  # one tokenizing process a machine; the others read its cache
-            conversations = curated.rows.column("messages").to_pylist()
-
-            def progress(done: int) -> None:
-                self.on_event("tokenize", {"split": split, "advance": done, "total": len(conversations)})
-
-            tokenized, cached = load_or_tokenize(cache, tokenizer, conversations, curated.digest, settings, progress)
+            tokenized, cached = load_or_tokenize(cache, tokenizer, conversations, source.digest, settings, progress)
         self.on_event("tokenized", {"split": split, "cached": cached, **tokenized.stats.to_json()})
-        return tokenized, {"digest": curated.digest, **tokenized.stats.to_json()}
+        return tokenized, {"digest": source.digest, **tokenized.stats.to_json()}
 
     def _check_inputs(self, digests: dict[str, str | None]) -> None:
         """The same paths may hold other shards, another tokenizer or another model by now: a resume

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,7 @@ from viscode.shards import write_json, write_parquet
 
 IGNORE = -100
 BATCH = 512
+PARALLEL_ROWS = 20_000  # below this, one process tokenizes (a few seconds at most)
 LOSS_TURNS = ("all", "final")
 TOKENS_SCHEMA = pa.schema([("input_ids", pa.list_(pa.int32())), ("labels", pa.list_(pa.int32()))])
 
@@ -104,50 +109,97 @@ def _labels(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[in
     return labels
 
 
-def tokenize(tokenizer: PreTrainedTokenizerBase, conversations: list[list[dict]], settings: TokenSettings,
-             progress=None) -> TokenizedSplit:
-    # every added special token, not only the named ones (<|im_start|> is neither bos, eos nor pad)
-    specials = sorted({t.content for t in tokenizer.added_tokens_decoder.values() if t.special}
-                      | {t for t in tokenizer.all_special_tokens if t})
+def _special_texts(tokenizer: PreTrainedTokenizerBase) -> list[str]:
+    """Every added special token, not only the named ones (<|im_start|> is neither bos, eos nor pad)."""
+    return sorted({t.content for t in tokenizer.added_tokens_decoder.values() if t.special}
+                  | {t for t in tokenizer.all_special_tokens if t})
+
+
+def _encode_batch(tokenizer: PreTrainedTokenizerBase, batch: list[list[dict]],
+                  settings: TokenSettings) -> TokenizedSplit:
+    """One batch of conversations; its stats count its rows (`shortest` is left to the merge)."""
+    specials = _special_texts(tokenizer)
     out = TokenizedSplit([], [])
     stats = out.stats
-    lengths_kept = []
-    for start in range(0, len(conversations), BATCH):
-        batch = conversations[start:start + BATCH]
-        texts, spans = [], []
-        for messages in batch:
-            stats.rows += 1
-            if any(s in m["content"] for m in messages for s in specials):
-                stats.special_text += 1
+    texts, spans = [], []
+    for messages in batch:
+        stats.rows += 1
+        if any(s in m["content"] for m in messages for s in specials):
+            stats.special_text += 1
+            continue
+        text, turn_spans = render(tokenizer, messages, settings.loss_turns)
+        texts.append(text)
+        spans.append(turn_spans)
+    if not texts:
+        return out
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    for ids, offsets, turn_spans in zip(enc["input_ids"], enc["offset_mapping"], spans):
+        labels = _labels(ids, offsets, turn_spans)
+        ids = np.asarray(ids, dtype=np.int32)
+        if len(ids) > settings.max_length:
+            if not settings.truncate:
+                stats.too_long += 1
+                stats.longest_dropped = max(stats.longest_dropped, len(ids))
                 continue
-            text, turn_spans = render(tokenizer, messages, settings.loss_turns)
-            texts.append(text)
-            spans.append(turn_spans)
-        if texts:
-            enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
-            for ids, offsets, turn_spans in zip(enc["input_ids"], enc["offset_mapping"], spans):
-                labels = _labels(ids, offsets, turn_spans)
-                ids = np.asarray(ids, dtype=np.int32)
-                if len(ids) > settings.max_length:
-                    if not settings.truncate:
-                        stats.too_long += 1
-                        stats.longest_dropped = max(stats.longest_dropped, len(ids))
-                        continue
-                    ids, labels = ids[:settings.max_length], labels[:settings.max_length]
-                    stats.truncated += 1
-                n_labels = int((labels != IGNORE).sum())
-                if n_labels == 0:
-                    stats.no_labels += 1
-                    continue
-                out.input_ids.append(ids)
-                out.labels.append(labels)
-                lengths_kept.append(len(ids))
-                stats.tokens += len(ids)
-                stats.label_tokens += n_labels
-        if progress is not None:
-            progress(len(batch))
-    stats.kept = len(out.input_ids)
-    stats.shortest = min(lengths_kept, default=0)
+            ids, labels = ids[:settings.max_length], labels[:settings.max_length]
+            stats.truncated += 1
+        n_labels = int((labels != IGNORE).sum())
+        if n_labels == 0:
+            stats.no_labels += 1
+            continue
+        out.input_ids.append(ids)
+        out.labels.append(labels)
+        stats.tokens += len(ids)
+        stats.label_tokens += n_labels
+    return out
+
+
+_worker_tokenizer: PreTrainedTokenizerBase | None = None
+
+
+def _start_worker(tokenizer: PreTrainedTokenizerBase) -> None:
+    global _worker_tokenizer
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # the processes are the parallelism
+    _worker_tokenizer = tokenizer
+
+
+def _encode_in_worker(batch: list[list[dict]], settings: TokenSettings) -> TokenizedSplit:
+    return _encode_batch(_worker_tokenizer, batch, settings)
+
+
+def default_workers(rows: int) -> int:
+    """Processes for tokenizing: one for small sets (starting more costs seconds), else one a core."""
+    return 1 if rows < PARALLEL_ROWS else min(os.cpu_count() or 1, 16)
+
+
+def tokenize(tokenizer: PreTrainedTokenizerBase, conversations: list[list[dict]], settings: TokenSettings,
+             progress=None, workers: int | None = None) -> TokenizedSplit:
+    """Rendering the template is Python, so large sets are split over processes; the encoding of each
+    batch runs on the tokenizer's Rust threads. Rows keep their order whatever the split."""
+    batches = [conversations[i:i + BATCH] for i in range(0, len(conversations), BATCH)]
+    workers = workers or default_workers(len(conversations))
+    if workers > 1 and len(batches) > 1:
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                                   initargs=(tokenizer,))
+        parts = pool.map(_encode_in_worker, batches, [settings] * len(batches))
+    else:
+        pool = None
+        parts = (_encode_batch(tokenizer, batch, settings) for batch in batches)
+    out = TokenizedSplit([], [])
+    try:
+        for batch, part in zip(batches, parts):
+            out.input_ids += part.input_ids
+            out.labels += part.labels
+            for name in ("rows", "too_long", "truncated", "special_text", "no_labels", "tokens", "label_tokens"):
+                setattr(out.stats, name, getattr(out.stats, name) + getattr(part.stats, name))
+            out.stats.longest_dropped = max(out.stats.longest_dropped, part.stats.longest_dropped)
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    out.stats.kept = len(out.input_ids)
+    out.stats.shortest = int(out.lengths.min()) if out.input_ids else 0
     return out
 
 
@@ -157,9 +209,11 @@ def cache_key(tokenizer: PreTrainedTokenizerBase, data_digest: str, settings: To
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def load_or_tokenize(cache_dir: Path, tokenizer: PreTrainedTokenizerBase, conversations: list[list[dict]],
-                     data_digest: str, settings: TokenSettings, progress=None) -> tuple[TokenizedSplit, bool]:
-    """(tokenized split, whether it came from the cache). The cache entry is a Parquet file and its
+def load_or_tokenize(cache_dir: Path, tokenizer: PreTrainedTokenizerBase,
+                     conversations: list[list[dict]] | Callable[[], list[list[dict]]], data_digest: str,
+                     settings: TokenSettings, progress=None) -> tuple[TokenizedSplit, bool]:
+    """(tokenized split, whether it came from the cache). `conversations` may be a function, called
+    only on a miss, so a cached split is never read again. The cache entry is a Parquet file and its
     stats, each written atomically; stats are written last, so an entry with stats is whole."""
     key = cache_key(tokenizer, data_digest, settings)
     shard, stats_file = cache_dir / f"{key}.parquet", cache_dir / f"{key}.json"
@@ -173,7 +227,7 @@ def load_or_tokenize(cache_dir: Path, tokenizer: PreTrainedTokenizerBase, conver
             ids = [np.asarray(x, dtype=np.int32) for x in table.column("input_ids").to_numpy(zero_copy_only=False)]
             labels = [np.asarray(x, dtype=np.int32) for x in table.column("labels").to_numpy(zero_copy_only=False)]
             return TokenizedSplit(ids, labels, stats), True
-    split = tokenize(tokenizer, conversations, settings, progress)
+    split = tokenize(tokenizer, conversations() if callable(conversations) else conversations, settings, progress)
     table = pa.table({"input_ids": pa.array(split.input_ids, type=TOKENS_SCHEMA.field("input_ids").type),
                       "labels": pa.array(split.labels, type=TOKENS_SCHEMA.field("labels").type)},
                      schema=TOKENS_SCHEMA)

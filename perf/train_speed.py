@@ -45,15 +45,13 @@ from viscode.train.data import read_split
 from viscode.train.loop import TrainConfig, Trainer
 from viscode.train.model import init_model, load_model, load_tokenizer
 from viscode.train.packing import collate
-from viscode.train.tokens import TokenSettings, tokenize
+from viscode.train.tokens import TokenizedSplit, TokenSettings, tokenize
 
 
-def baseline(model_dir: Path, data: str, *, steps: int, warmup: int, rows: int, max_length: int, seed: int) -> dict:
-    """The plain loop; returns medians of the timed steps."""
+def baseline(model_dir: Path, split: TokenizedSplit, *, steps: int, warmup: int, rows: int, seed: int) -> dict:
+    """The plain loop over the same tokenized rows as viscode's run; returns medians of the timed steps."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     tokenizer = load_tokenizer(str(model_dir))
-    split = tokenize(tokenizer, read_split(data, "train").rows.column("messages").to_pylist(),
-                     TokenSettings(max_length))
     model = load_model(str(model_dir), attn_implementation="sdpa", dtype=torch.float32).to(device)
     model.config.use_cache = False
     model.train()
@@ -94,12 +92,9 @@ def baseline(model_dir: Path, data: str, *, steps: int, warmup: int, rows: int, 
     return result
 
 
-def anchor(model_dir: Path, data: str, *, steps: int, warmup: int, length: int) -> dict:
+def anchor(model_dir: Path, split: TokenizedSplit, *, steps: int, warmup: int, length: int) -> dict:
     """One row of `length` real tokens a step, every position trained: what MFU anchors are measured on."""
     device = torch.device("cuda")
-    tokenizer = load_tokenizer(str(model_dir))
-    split = tokenize(tokenizer, read_split(data, "train").rows.column("messages").to_pylist(),
-                     TokenSettings(length))
     stream = np.concatenate(split.input_ids).astype(np.int64)
     if len(stream) <= length:
         raise SystemExit(f"anchor: the data holds {len(stream)} tokens, fewer than one row of {length}")
@@ -186,9 +181,9 @@ def main() -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="train-speed-"))
     model_dir = work / f"model-{args.size}"
     init_model(model_dir, args.data, size=args.size, vocab_size=args.vocab_size)
-    lengths = [len(x) for x in tokenize(load_tokenizer(str(model_dir)),
-                                        read_split(args.data, "train").rows.column("messages").to_pylist(),
-                                        TokenSettings(args.max_length)).input_ids]
+    split = tokenize(load_tokenizer(str(model_dir)), read_split(args.data, "train").rows.column("messages").to_pylist(),
+                     TokenSettings(args.max_length))  # once, for the plain loops; viscode's run tokenizes its own
+    lengths = split.lengths.tolist()
     row_counts = [int(n) for n in args.baseline_rows.split(",")]
     device = torch.cuda.get_device_name() if cuda else "CPU"
     print(f"device {device}; model {args.size}; {len(lengths)} train rows, mean {statistics.mean(lengths):.0f} "
@@ -198,8 +193,8 @@ def main() -> int:
     results = {}
     for rows in row_counts:
         try:
-            results[f"baseline {rows} rows"] = baseline(model_dir, args.data, steps=args.steps, warmup=args.warmup,
-                                                        rows=rows, max_length=args.max_length, seed=0)
+            results[f"baseline {rows} rows"] = baseline(model_dir, split, steps=args.steps, warmup=args.warmup,
+                                                        rows=rows, seed=0)
         except torch.OutOfMemoryError:
             print(f"baseline {rows} rows: out of GPU memory", flush=True)
             torch.cuda.empty_cache()
@@ -211,7 +206,7 @@ def main() -> int:
                              batch_tokens=args.batch_tokens, max_length=args.max_length, seed=0, attention=attention)
 
     if cuda and not args.skip_anchor:
-        results["anchor"] = anchor(model_dir, args.data, steps=args.steps, warmup=args.warmup, length=args.max_length)
+        results["anchor"] = anchor(model_dir, split, steps=args.steps, warmup=args.warmup, length=args.max_length)
     baselines = [r for name, r in results.items() if name.startswith("baseline")]
     base = max(baselines, key=lambda r: r["label_tokens_per_s"]) if baselines else None  # the one to beat
     print("\n| run | tokens/s | label tokens/s | label tokens/s vs the fastest baseline | MFU | MFU, head at every position | padding | peak GPU MiB |")

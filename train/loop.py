@@ -287,6 +287,7 @@ class Trainer:
         model, optimizer = acc.prepare(model, optimizer)
         acc.register_for_checkpointing(scheduler)  # not prepared: a prepared scheduler steps once per process
         model_config = acc.unwrap_model(model).config
+        self.pad_id = model_config.pad_token_id if model_config.pad_token_id is not None else 0
         peak = flops.peak_flops(acc.device)
 
         ckpt_dir = config.output / "checkpoints"
@@ -357,7 +358,7 @@ class Trainer:
         lr = scheduler.get_last_lr()[0]  # the rate this step's update uses
         mine = [(slots[i] if i < len(slots) else slots[0], i < len(slots))
                 for i in range(rank * accum, (rank + 1) * accum)]
-        batches = [(collate(data, docs, packing=config.packing, pad_id=self._pad_id(model_config)), real)
+        batches = [(collate(data, docs, packing=config.packing, pad_id=self.pad_id), real)
                    for docs, real in mine]
         local = torch.tensor([sum(b.label_tokens for b, real in batches if real),
                               sum(b.tokens for b, real in batches if real),
@@ -398,17 +399,13 @@ class Trainer:
         for r in range(rounds):
             index = r * acc.num_processes + acc.process_index
             batch = collate(data, batches[index % len(batches)], packing=self.config.packing,
-                            pad_id=self._pad_id(acc.unwrap_model(model).config))
+                            pad_id=self.pad_id)
             loss = micro_batch_loss(model, batch, acc.device, self.attn)  # the prepared model autocasts
             if index < len(batches):
                 loss_sum += loss
                 labels += batch.label_tokens
         total = acc.reduce(torch.stack([loss_sum, labels]), "sum").tolist()
         return total[0] / total[1]
-
-    @staticmethod
-    def _pad_id(model_config) -> int:
-        return model_config.pad_token_id if model_config.pad_token_id is not None else 0
 
     def _metrics_upto(self, path: Path, step: int) -> list[dict]:
         """The curve logged up to the checkpoint being resumed; steps after it will be logged again."""

@@ -1,1 +1,2 @@
-"""bench stage (not built yet)."""
+"""bench stage: PandasPlotBench-compatible scoring of any model, every attempt in the sandbox,
+with VisCoder's self-debug rounds and an optional judge."""

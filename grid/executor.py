@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from itertools import repeat
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -25,9 +26,10 @@ from distributed import WorkerPlugin, get_worker
 from viscode.sandbox import Sandbox, SandboxError
 from viscode.sandbox.result import ExecutionResult
 
+from viscode.errors import InputError, first_line
 from viscode.shards import IMAGE_ROW_GROUP, sha256_file, write_parquet
 
-from .inputs import Chunk, read_chunk
+from .inputs import FILES, Chunk, read_chunk
 from .results import failed, results_table
 
 log = logging.getLogger("viscode.grid")
@@ -150,12 +152,14 @@ class SandboxPool(WorkerPlugin):
             self._free.put(sb)
 
 
-def run_snippets(sb: Sandbox, ids: list[str], codes: list[str | None], max_code_bytes: int) -> list[ExecutionResult]:
+def run_snippets(sb: Sandbox, ids: list[str], codes: list[str | None], max_code_bytes: int,
+                 files: list | None = None) -> list[ExecutionResult]:
     """One result per row, in order. Rows the grid can judge without running (no code,
-    code over the size cap) get an `error` result and never reach the sandbox; a
-    `sandbox_error` is the infrastructure's failure, so that snippet gets one more try."""
+    code over the size cap) get an `error` result and never reach the sandbox, as do rows
+    whose data files (`files`: per row a list of {name, data}, or None) the sandbox refuses;
+    a `sandbox_error` is the infrastructure's failure, so that snippet gets one more try."""
     results = []
-    for snippet_id, code in zip(ids, codes):
+    for snippet_id, code, entries in zip(ids, codes, files or repeat(None)):
         size = len(code.encode("utf-8", "surrogatepass")) if code is not None else 0
         if code is None:
             results.append(failed(snippet_id, "NoCode", "the row's code is null"))
@@ -163,11 +167,27 @@ def run_snippets(sb: Sandbox, ids: list[str], codes: list[str | None], max_code_
             results.append(failed(snippet_id, "CodeTooLarge",
                                   f"code of {size} bytes is over the {max_code_bytes}-byte cap per snippet"))
         else:
-            result = sb.run(code, snippet_id=snippet_id)
-            if result.status == "sandbox_error":  # our side failed, not the snippet: once more, fresh supervisor
-                result = sb.run(code, snippet_id=snippet_id)
+            try:
+                named = _named_files(entries)
+                result = sb.run(code, snippet_id=snippet_id, files=named)
+                if result.status == "sandbox_error":  # our side failed, not the snippet: once more, fresh supervisor
+                    result = sb.run(code, snippet_id=snippet_id, files=named)
+            except InputError as exc:  # a bad name, too large: the row's fault, never the chunk's
+                result = failed(snippet_id, "BadFiles", first_line(exc))
             results.append(result)
     return results
+
+
+def _named_files(entries: list | None) -> dict[str, bytes]:
+    """{name: data} for Sandbox.run; a name given twice is refused, as a dict would keep one silently."""
+    named = {}
+    for entry in entries or ():
+        if entry is None:
+            raise InputError("a data file entry is null")
+        if entry["name"] in named:
+            raise InputError(f"data file name {entry['name']!r} is given twice")
+        named[entry["name"]] = entry["data"]
+    return named
 
 
 def shard_summary(path: Path, *, seconds: float = 0.0, worker: str = "", resumed: bool = False) -> dict:
@@ -188,7 +208,8 @@ def run_chunk(chunk: Chunk, settings: SandboxSettings, results_dir: str) -> dict
     pool: SandboxPool = worker.plugins[settings.plugin_name]
     with pool.sandbox() as sb:
         results = run_snippets(sb, inputs.column("id").to_pylist(), inputs.column("code").to_pylist(),
-                               settings.max_code_bytes)
+                               settings.max_code_bytes,
+                               inputs.column(FILES).to_pylist() if FILES in inputs.column_names else None)
     write_parquet(results_table(inputs, results), final, row_group_size=IMAGE_ROW_GROUP, exclusive=True)
     return shard_summary(final, seconds=time.monotonic() - started, worker=worker.address)
 

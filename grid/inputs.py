@@ -26,6 +26,7 @@ from viscode.shards import url_to_fs
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 RESULT_COLUMNS = frozenset(ExecutionResult.__dataclass_fields__) - {"id"}
+FILES = "files"  # optional: data files placed in each snippet's working directory
 MAX_CHUNK, MIN_CHUNK = 1000, 16
 OFFSET_STRIDE = 16  # JSONL: one byte offset kept per this many records
 
@@ -169,8 +170,9 @@ def _check_parquet(url: str) -> tuple[InputFile, pl.Series]:
             schema = pf.schema_arrow
             _check_columns(url, schema.names)
             for column, allowed, wanted in (("code", _is_text, "a string or binary type"),
-                                            ("id", _is_id, "a string, binary or integer type")):
-                if not allowed(plain_type(schema.field(column).type)):
+                                            ("id", _is_id, "a string, binary or integer type"),
+                                            (FILES, _is_files, "list<struct<name: string, data: binary>>")):
+                if column in schema.names and not allowed(plain_type(schema.field(column).type)):
                     raise InputError(f"{url}: column {column!r} has type {schema.field(column).type}, must be {wanted}")
             if not pa.types.is_string(plain_type(schema.field("code").type)):
                 _check_utf8(url, pf)
@@ -245,6 +247,12 @@ def _is_id(t: pa.DataType) -> bool:
     return _is_text(t) or pa.types.is_integer(t)
 
 
+def _is_files(t: pa.DataType) -> bool:
+    """Checked by field names, so any field order or nullability a writer chose passes."""
+    return pa.types.is_list(t) and pa.types.is_struct(t.value_type) and \
+        {f.name: f.type for f in t.value_type} == {"name": pa.string(), "data": pa.binary()}
+
+
 def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, tuple[array, tuple[tuple[str, str], ...]]]:
     """One streaming pass: hash the file, validate each record, note every key's value
     types, and remember where every OFFSET_STRIDE-th record starts."""
@@ -284,6 +292,9 @@ def _record(url: str, line_no: int, line: bytes) -> dict:
     if not isinstance(record, dict):
         raise InputError(f"{where}: a record must be a JSON object")
     _check_columns(where, sorted(record))
+    if FILES in record:  # it would otherwise be carried as JSON text and never reach the sandbox
+        raise InputError(f"{where}: data files ({FILES!r}) need Parquet input; JSON cannot hold bytes "
+                         "without an encoding")
     if not isinstance(record["code"], str):
         raise InputError(f"{where}: 'code' must be a string, got {type(record['code']).__name__}")
     if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):

@@ -1,10 +1,13 @@
-"""Result rows: a chunk's input columns followed by the ExecutionResult fields, with one
-fixed Arrow schema for the result part so every shard of every job reads alike."""
+"""Result rows: a chunk's input columns (less the data files, which are inputs to a run,
+not part of its result) followed by the ExecutionResult fields, with one fixed Arrow
+schema for the result part so every shard of every job reads alike."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 from viscode.sandbox.result import ExecutionResult
+
+from .inputs import FILES
 
 IMAGE_TYPE = pa.struct([
     ("png", pa.binary()), ("width", pa.int32()), ("height", pa.int32()), ("source", pa.string()),
@@ -28,9 +31,11 @@ def _row(result: ExecutionResult) -> dict:
 
 
 def results_table(inputs: pa.Table, results: list[ExecutionResult]) -> pa.Table:
-    """Input columns, then result columns; row i of the output is input row i."""
+    """Input columns but `files`, then result columns; row i of the output is input row i."""
     if [r.id for r in results] != inputs.column("id").to_pylist():
         raise RuntimeError("results are not in input order")
+    if FILES in inputs.column_names:
+        inputs = inputs.drop_columns([FILES])
     outcome = pa.Table.from_pylist([_row(r) for r in results], schema=RESULT_SCHEMA)
     for name in RESULT_SCHEMA.names:
         inputs = inputs.append_column(RESULT_SCHEMA.field(name), outcome.column(name))
@@ -38,5 +43,5 @@ def results_table(inputs: pa.Table, results: list[ExecutionResult]) -> pa.Table:
 
 
 def failed(snippet_id: str, error_type: str, message: str, status: str = "error") -> ExecutionResult:
-    """A result the grid decides without running the snippet (too large, no code, quarantined)."""
+    """A result the grid decides without running the snippet (too large, no code, bad files, quarantined)."""
     return ExecutionResult(id=snippet_id, status=status, error_type=error_type, error_message=message)

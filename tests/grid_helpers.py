@@ -52,3 +52,12 @@ def committed(output: Path) -> dict[str, tuple[int, int]]:
 
 def logged_names(output: Path) -> set[str]:
     return set(load_log(output))
+
+
+FILES_TYPE = pa.list_(pa.struct([("name", pa.string()), ("data", pa.binary())]))  # the `files` input column
+
+
+def result_rows(output: Path) -> dict[str, dict]:
+    """Every result row of a job by id (the images' PNGs included: keep test jobs small)."""
+    return {row["id"]: row for shard in sorted((output / "results").glob("*.parquet"))
+            for row in pq.read_table(shard).to_pylist()}

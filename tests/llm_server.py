@@ -7,11 +7,14 @@ Each request is answered in one mode, taken from (first) the scripted sequence, 
   fenced   the same answer in ```json fences amid prose
   garbage  text with no JSON object
   partial  JSON missing plot_description
+  nonsense a 200 whose body is not a chat-completions response
   timeout  no reply for `stall_s` (longer than the client's timeout)
   drop     the connection closed without a reply
   429      Too Many Requests with Retry-After: 0
   <digits> that HTTP status with an OpenAI-style error body (500, 400, 401, ...)
 A `llm-sleep:<seconds>` marker in the program delays the reply, to shuffle completion order.
+Replies report usage in characters: prompt_tokens the messages' JSON, completion_tokens the text.
+GET /v1/models lists the one model, or answers the default mode's status when that is one.
 """
 
 from __future__ import annotations
@@ -52,8 +55,15 @@ class Seen:
 def program_of(body: dict) -> str:
     """The program quoted in a request's first user message."""
     first_user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    match = PROGRAM.search(first_user)
+    match = PROGRAM.search(text_of(first_user))
     return match.group(1) if match else ""
+
+
+def text_of(content: str | list[dict]) -> str:
+    """A message's text: the string itself, or its text parts when it is a list of OpenAI content parts."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(part["text"] for part in content if part.get("type") == "text")
 
 
 class FakeLLM:
@@ -107,6 +117,14 @@ class FakeLLM:
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: pytest output is for failures."""
 
+            def do_GET(self) -> None:
+                if self.path != "/v1/models":
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                elif fake.default.isdigit():
+                    self._send(int(fake.default), {"error": {"message": f"scripted {fake.default}"}})
+                else:
+                    self._send(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+
             def do_POST(self) -> None:
                 if self.path != "/v1/chat/completions":
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
@@ -127,6 +145,8 @@ class FakeLLM:
                     self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
                 elif seen.mode.isdigit():
                     self._send(int(seen.mode), {"error": {"message": f"scripted {seen.mode}"}})
+                elif seen.mode == "nonsense":
+                    self._send(200, {"id": "chatcmpl-test", "choices": []})
                 else:
                     content = {
                         "ok": json.dumps(parts),
@@ -134,9 +154,11 @@ class FakeLLM:
                         "garbage": "I think this plot is lovely { really }.",
                         "partial": json.dumps({k: v for k, v in parts.items() if k != "plot_description"}),
                     }[seen.mode]
+                    usage = {"prompt_tokens": len(json.dumps(seen.body["messages"])), "completion_tokens": len(content)}
                     self._send(200, {"id": "chatcmpl-test", "object": "chat.completion", "model": seen.body["model"],
                                      "choices": [{"index": 0, "finish_reason": "stop",
-                                                  "message": {"role": "assistant", "content": content}}]})
+                                                  "message": {"role": "assistant", "content": content}}],
+                                     "usage": usage | {"total_tokens": sum(usage.values())}})
 
             def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()

@@ -33,6 +33,8 @@ def add_parser(subparsers) -> None:
     run.add_argument("--batch-size", type=int, default=8, metavar="N", help="local model: prompts per batch")
     run.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests in flight per endpoint")
     run.add_argument("--request-timeout", type=float, default=600.0, metavar="S", help="seconds per request")
+    run.add_argument("--requests-per-minute", type=float, default=60_000.0, metavar="N",
+                     help="per endpoint, retries included (lower it for a rate-limited API)")
     run.add_argument("--max-retries", type=int, default=4, metavar="N", help="retries per failed request")
     run.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per execution")
     run.add_argument("--memory-mb", type=int, default=1024, metavar="MB", help="memory per execution")
@@ -85,7 +87,8 @@ def _config(args: argparse.Namespace):
         output=args.output, model=model, endpoint=args.endpoint, tasks=args.tasks,
         libraries=tuple(n.strip() for n in args.libraries.split(",") if n.strip()), self_debug=args.self_debug,
         limit=args.limit, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-        concurrency=args.concurrency, request_timeout_s=args.request_timeout, max_retries=args.max_retries, timeout_s=args.timeout,
+        concurrency=args.concurrency, request_timeout_s=args.request_timeout, max_retries=args.max_retries,
+        requests_per_minute=args.requests_per_minute, timeout_s=args.timeout,
         memory_mb=args.memory_mb, judge=judge, workers=args.workers, scheduler=args.scheduler, force=args.force,
         api_key=os.environ.get("OPENAI_API_KEY"))
 

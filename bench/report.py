@@ -16,7 +16,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from viscode.bench.scores import Attempt, failure_kind, fmt_ci, fmt_mean, fmt_pass, fmt_share, group_items
 
 from viscode.shards import write_bytes
@@ -26,6 +25,8 @@ SHEET_NAME = "contact-sheet.png"
 SHEET_ITEMS = 48
 SHEET_COLUMNS = 8
 THUMB_PX = 240
+CAPTION_PX = 16
+CELL_PAD = 8
 SLOWEST = 10
 TOP_ERRORS = 10
 JUDGE_ASKED = frozenset({"scored", "no_score", "error"})  # judge states that cost a request
@@ -240,39 +241,36 @@ def sheet_entries(out: Path, attempts: list[Attempt]) -> list[tuple[str, Path]]:
     return entries
 
 
-def _thumbnail(path: Path) -> np.ndarray | None:
-    """The image shrunk to THUMB_PX, or None when Pillow cannot read it (model-made files may be anything)."""
+def _thumbnail(path: Path):
+    """The image shrunk to fit THUMB_PX, as RGB, or None when Pillow cannot read it (model-made
+    files may be anything)."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
             image.thumbnail((THUMB_PX, THUMB_PX))
-            return np.asarray(image.convert("RGBA"))
-    except (OSError, Image.DecompressionBombError):
+            return image.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
 def contact_sheet_png(entries: list[tuple[str, Path]]) -> bytes | None:
-    """A grid of captioned thumbnails as PNG bytes (no software metadata, so the same images give
-    the same bytes); None when no image is readable."""
-    from matplotlib import style
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """A grid of captioned thumbnails as PNG bytes, pasted with Pillow (a tenth of the time a
+    figure of 48 axes takes); None when no image is readable."""
+    from PIL import Image, ImageDraw
 
     thumbs = [(caption, image) for caption, path in entries if (image := _thumbnail(path)) is not None]
     if not thumbs:
         return None
     columns = min(SHEET_COLUMNS, len(thumbs))
     rows = math.ceil(len(thumbs) / columns)
-    with style.context("default"):
-        fig = Figure(figsize=(2.0 * columns, 2.2 * rows), dpi=100)
-        FigureCanvasAgg(fig)
-        for index, (caption, image) in enumerate(thumbs, 1):
-            ax = fig.add_subplot(rows, columns, index)
-            ax.imshow(image)
-            ax.set_axis_off()
-            ax.set_title(caption[:40], fontsize=7)
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.25 / (2.2 * rows), wspace=0.05, hspace=0.2)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
+    cell_w, cell_h = THUMB_PX + CELL_PAD, THUMB_PX + CAPTION_PX + CELL_PAD
+    sheet = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    for index, (caption, image) in enumerate(thumbs):
+        x, y = index % columns * cell_w, index // columns * cell_h
+        draw.text((x + CELL_PAD // 2, y + 2), caption[:40], fill="black")
+        sheet.paste(image, (x + (cell_w - image.width) // 2, y + CAPTION_PX + (THUMB_PX - image.height) // 2))
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG")
     return buffer.getvalue()

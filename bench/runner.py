@@ -37,7 +37,7 @@ from viscode.grid.executor import SandboxSettings
 from viscode.cache import cache_root
 from viscode.errors import InputError
 from viscode.llm import ClientConfig, ResponseCache
-from viscode.outputs import claim, lock_folder
+from viscode.outputs import check, claim, lock_folder
 from viscode.selfdebug import code_block, feedback_message
 from viscode.shards import write_bytes, write_json
 
@@ -69,6 +69,7 @@ class BenchConfig:
     concurrency: int = 8
     request_timeout_s: float = 600.0
     max_retries: int = 4  # per request, after the first try
+    requests_per_minute: float = 60_000.0  # per endpoint; lower it for a rate-limited hosted API
     timeout_s: float = 10.0  # per attempt, the benchmark's
     memory_mb: int = 1024
     judge: JudgeSettings | None = None
@@ -161,7 +162,8 @@ def _identity(cfg: BenchConfig, tasks_digest: str, libraries: tuple[str, ...]) -
 def _generator(cfg: BenchConfig):
     if cfg.endpoint:
         config = ClientConfig(cfg.endpoint, cfg.model, api_key=cfg.api_key, timeout_s=cfg.request_timeout_s,
-                              max_retries=cfg.max_retries, concurrency=cfg.concurrency, max_tokens=cfg.max_new_tokens)
+                              max_retries=cfg.max_retries, requests_per_minute=cfg.requests_per_minute,
+                              concurrency=cfg.concurrency, max_tokens=cfg.max_new_tokens)
         return EndpointGenerator(config, cfg.max_new_tokens)
     return LocalGenerator(cfg.model, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size)
 
@@ -170,7 +172,8 @@ def _judge(cfg: BenchConfig) -> Judge | None:
     if cfg.judge is None:
         return None
     config = ClientConfig(cfg.judge.endpoint, cfg.judge.model, api_key=cfg.api_key, timeout_s=cfg.request_timeout_s,
-                          max_retries=cfg.max_retries, concurrency=cfg.concurrency)
+                          max_retries=cfg.max_retries, requests_per_minute=cfg.requests_per_minute,
+                          concurrency=cfg.concurrency)
     return Judge(config, ResponseCache(cache_root() / "judge"))
 
 
@@ -190,29 +193,32 @@ def run_bench(cfg: BenchConfig, progress: Progress | None = None) -> dict:
         except DataError as exc:
             skipped[task.id] = str(exc)
     output = Path(cfg.output).absolute()
+    identity = _identity(cfg, taskset.digest, libraries)
+    check(output, identity, force=cfg.force, what="benchmark run")  # every refusal before anything starts
     generator = _generator(cfg)
     judge = _judge(cfg)
     generator.check()
     if judge:
         judge.check()
-    lock = lock_folder(output)
-    try:
-        claim(output, _identity(cfg, taskset.digest, libraries), force=cfg.force, what="benchmark run", owned=OWNED)
-        folder = RunFolder(output)
-        tasks = [t for t in taskset.tasks if t.id not in skipped]
-        settings = SandboxSettings(timeout_s=cfg.timeout_s, memory_mb=cfg.memory_mb)
-        with connect(cfg.scheduler, cfg.workers) as client:
+    tasks = [t for t in taskset.tasks if t.id not in skipped]
+    settings = SandboxSettings(timeout_s=cfg.timeout_s, memory_mb=cfg.memory_mb)
+    with connect(cfg.scheduler, cfg.workers) as client:
+        lock = lock_folder(output)
+        try:
+            claim(output, identity, force=cfg.force, what="benchmark run", owned=OWNED)
+            folder = RunFolder(output)
             attempts = _rounds(cfg, folder, tasks, descriptions, libraries, generator, settings, client, report)
-        if judge:
-            _score(judge, attempts, {t.id: t for t in tasks}, folder, report)
-        summary = _summary(cfg, taskset, skipped, libraries, attempts, generator, judge, time.monotonic() - started)
-        lines = "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in attempts)
-        write_bytes(lines.encode("utf-8"), output / "attempts.jsonl")
-        write_json(summary, output / "summary.json")
-        write_report(output, summary, attempts)
-        return summary
-    finally:
-        lock.close()
+            if judge:
+                _score(judge, attempts, {t.id: t for t in tasks}, folder, report)
+            summary = _summary(cfg, taskset, skipped, libraries, attempts, generator, judge,
+                               time.monotonic() - started)
+            lines = "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in attempts)
+            write_bytes(lines.encode("utf-8"), output / "attempts.jsonl")
+            write_json(summary, output / "summary.json")
+            write_report(output, summary, attempts)
+            return summary
+        finally:
+            lock.close()
 
 
 def _rounds(cfg: BenchConfig, folder: RunFolder, tasks: list[Task], descriptions: dict[str, str],

@@ -147,6 +147,8 @@ def _score_fields(kind: str, histories: list[History], attempts: list[Attempt], 
     if all(a.get(f"{kind}_judge") is None for a in attempts):
         return {f"{kind}_score_mean": None, f"{kind}_good_share": None,
                 f"{kind}_score_by_round": None, f"{kind}_good_share_by_round": None}
+    if kind == "visual":  # a task without a ground-truth image has no visual score at all
+        histories = [h for h in histories if any(a.get("visual_judge") is not None for a in h.values())]
     by_round = [[_score(latest(h, k), kind) for h in histories] for k in range(rounds)]
     means = [round(sum(s) / len(s), 2) if s else 0.0 for s in by_round]
     good = [_fraction(sum(x >= GOOD_SCORE for x in s), len(s)) for s in by_round]

@@ -45,7 +45,14 @@ PLOTS = {
     "plotly": ("import plotly.express as px\nnumeric = df.select_dtypes('number').iloc[:500, :4]\n"
                "fig = px.line(numeric, title='Columns of df')\nfig.update_layout(legend={legend})\nfig.show()"),
 }
+GOOD_LEGEND = {"matplotlib": "loc='best'", "seaborn": "loc='best'", "plotly": "dict(title='column')"}
 BROKEN_LEGEND = {"matplotlib": "loc='nowhere'", "seaborn": "loc='nowhere'", "plotly": "dict(nowhere=1)"}
+
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops concurrent connects, which then wait a second for a SYN retry
+
+
 _LIBRARY = re.compile(r"libraries needed are pandas for managing dataframes and (\w+)")
 
 
@@ -61,7 +68,7 @@ def instant_server(last_round: int) -> ThreadingHTTPServer:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             library = _LIBRARY.search(body["messages"][1]["content"]).group(1)
             round_ = sum(m["role"] == "assistant" for m in body["messages"])
-            legend = "" if round_ >= last_round else BROKEN_LEGEND[library]
+            legend = (GOOD_LEGEND if round_ >= last_round else BROKEN_LEGEND)[library]
             code = PLOTS[library].format(legend=legend)
             self._send({"choices": [{"index": 0, "finish_reason": "stop", "message": {
                 "role": "assistant", "content": f"```python\n{code}\n```"}}],
@@ -75,7 +82,7 @@ def instant_server(last_round: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -119,8 +126,14 @@ def main() -> None:
         began = time.perf_counter()
         run_bench(BenchConfig(output=Path(tmp) / "warm-up", limit=1, libraries=("matplotlib",), **common))
         warm_up = time.perf_counter() - began
+        phases: dict[str, list[float]] = {}
+
+        def seen(what: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            phases.setdefault(what, [now, now])[1] = now
+
         began = time.perf_counter()
-        summary = run_bench(BenchConfig(output=Path(tmp) / "run", limit=args.tasks, **common))
+        summary = run_bench(BenchConfig(output=Path(tmp) / "run", limit=args.tasks, **common), seen)
         harness = time.perf_counter() - began
         attempts = [json.loads(line) for line in (Path(tmp) / "run" / "attempts.jsonl").read_text().splitlines()]
     tasks = {t.id: t for t in load_tasks(limit=args.tasks).tasks}
@@ -137,6 +150,8 @@ def main() -> None:
     table.add_row(f"bare x{args.workers} (warm sandboxes)", f"{baseline:.1f}", f"{baseline / n * 1000:.0f}", "1.00x")
     table.add_row("viscode bench run", f"{harness:.1f}", f"{harness / n * 1000:.0f}", f"{harness / baseline:.2f}x")
     console.print(table)
+    steps = "; ".join(f"{what} {end - start:.1f} s" for what, (start, end) in phases.items())
+    console.print(f"inside the bench run (first to last progress report): {steps}")
     passes = {lib: s["exec_pass"] for lib, s in summary["libraries"].items()}
     console.print(f"start-up (cluster, sandboxes, self-test; one-attempt run): {warm_up:.1f} s; "
                   f"exec pass by round: {passes}")

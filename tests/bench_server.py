@@ -14,11 +14,14 @@ The judge (a request whose user content is a list of parts) answers `[FINAL SCOR
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Self
+
+from .llm_server import Server
 
 CORRECT = {
     "matplotlib": "import matplotlib.pyplot as plt\nplt.plot(list(range(len(df))))\nplt.title('rows')\nplt.show()",
@@ -27,6 +30,8 @@ CORRECT = {
 }
 BROKEN = "import matplotlib.pyplot as plt\nplt.plot(df['no_such_column'])"
 NO_IMAGE = "import pandas as pd\nprint(len(df))"
+
+
 _LIBRARY = re.compile(r"libraries needed are pandas for managing dataframes and (\w+)")
 
 
@@ -35,7 +40,7 @@ class BenchServer:
         self.requests: list[dict] = []
         self.judged: list[dict] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     @property
@@ -100,12 +105,16 @@ class BenchServer:
         return Handler
 
 
-def make_tasks(path, modes: dict[str, str], *, broken_csv: tuple[str, ...] = (), noscore: tuple[str, ...] = ()) -> None:
-    """A tasks JSONL: one task per id with its behaviour marker in the plot description."""
+def make_tasks(path, modes: dict[str, str], *, broken_csv: tuple[str, ...] = (), noscore: tuple[str, ...] = (),
+               ground_truth: dict[str, bytes] | None = None) -> None:
+    """A tasks JSONL: one task per id with its behaviour marker in the plot description;
+    `ground_truth` gives tasks a `plots_gt` image (base64, as the benchmark stores them)."""
     with open(path, "w") as f:
         for task_id, mode in modes.items():
             csv = "" if task_id in broken_csv else "x,y\n1,2\n2,4\n3,9\n"
+            png = (ground_truth or {}).get(task_id)
             f.write(json.dumps({"id": task_id, "data_csv": csv,
+                                "plots_gt": [base64.b64encode(png).decode()] if png else None,
                                 "task__plot_description": f" Plot Description: plot y against x. bench-mode:{mode}",
                                 "task__plot_style": " Plot Style Description: a line." +
                                 (" judge-mode:noscore" if task_id in noscore else "")}) + "\n")

@@ -39,6 +39,10 @@ def expected_parts(code: str) -> dict[str, str]:
             "data_preview": "", "plot_description": f"A line plot for {tag}.", "style_description": "Default style."}
 
 
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops concurrent connects, which then wait a second for a SYN retry
+
+
 @dataclass(frozen=True, slots=True)
 class Seen:
     """One request as the server saw it."""
@@ -76,7 +80,7 @@ class FakeLLM:
         self._script = list(script)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)  # quick shutdown
 
     @property

@@ -4,6 +4,7 @@ that `viscode train` produced, generating on the CPU."""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from pathlib import Path
@@ -16,6 +17,7 @@ from viscode.errors import InputError
 from viscode.selfdebug import code_block
 
 from .bench_server import BROKEN, CORRECT, BenchServer, make_tasks
+from .png_helpers import crafted_png
 from .train_helpers import make_curated
 
 MODES = {"1": "correct", "2": "broken", "3": "fixed", "4": "noimage", "5": "down", "6": "correct"}
@@ -39,7 +41,7 @@ def server():
 @pytest.fixture(scope="module")
 def tasks(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("tasks") / "tasks.jsonl"
-    make_tasks(path, {**MODES, "7": "correct"}, broken_csv=("7",), noscore=("6",))
+    make_tasks(path, {**MODES, "7": "correct"}, broken_csv=("7",), noscore=("6",), ground_truth={"1": crafted_png(8, 8)})
     return path
 
 
@@ -107,13 +109,20 @@ def test_judge_scores_passed_attempts_counts_missing_scores_and_cost(run, server
     assert judged["1", "plotly", 0] == (80, "scored") and judged["3", "matplotlib", 1] == (80, "scored")
     assert judged["6", "matplotlib", 0] == (None, "no_score")
     assert judged["2", "plotly", 2] == (0, "not_passed")
-    assert all(a["visual_judge"] is None for a in attempts)  # no ground-truth image in these tasks
+    # only task 1 has a ground-truth image: a visual score for it alone
+    assert {a["task_id"] for a in attempts if a["visual_judge"] is not None} == {"1"}
+    assert judged["1", "plotly", 0] and attempts[0]["visual_score"] == 80
     stats = summary["libraries"]["matplotlib"]
     assert stats["task_score_mean"] == pytest.approx(round(160 / 6, 2)) and stats["judge_unscored"] == 1
-    assert stats["task_good_share"] == pytest.approx(round(2 / 6, 4)) and stats["visual_score_mean"] is None
-    assert len(server.judged) == 6 == summary["judge"]["requests"]  # (1, 6, 3 fixed) x 2 libraries, once each
+    assert stats["task_good_share"] == pytest.approx(round(2 / 6, 4))
+    assert stats["visual_score_mean"] == 80 and stats["visual_good_share"] == 1
+    # (1, 6, 3 fixed) x 2 libraries for the task score, task 1 x 2 for the visual score, once each
+    assert len(server.judged) == 8 == summary["judge"]["requests"]
     assert all(p["type"] == "image_url" for body in server.judged for p in body["messages"][1]["content"][1:])
-    assert summary["judge"]["cost_usd"] == pytest.approx((600 * 2.5 + 120 * 10) / 1e6)
+    visual = [b for b in server.judged if len(b["messages"][1]["content"]) == 3]
+    assert len(visual) == 2 and all(b["messages"][1]["content"][2]["image_url"]["url"].endswith(
+        base64.b64encode(crafted_png(8, 8)).decode()) for b in visual)  # generated first, ground truth second
+    assert summary["judge"]["cost_usd"] == pytest.approx((800 * 2.5 + 160 * 10) / 1e6)
 
 
 def test_rerun_resumes_without_asking_or_executing_again(run, server, tasks):

@@ -275,3 +275,12 @@ def test_write_report_without_images_or_self_debug(tmp_path):
     assert "Self Debug" not in text
     assert "no contact sheet" in text
     assert not (tmp_path / "contact-sheet.png").exists()
+
+
+def test_visual_score_averages_only_tasks_with_a_ground_truth_image():
+    attempts = [attempt("1", 0, True, task_score=90, task_judge="scored", visual_score=60, visual_judge="scored"),
+                attempt("2", 0, False, task_score=0, task_judge="not_passed", visual_score=0, visual_judge="not_passed"),
+                attempt("3", 0, True, task_score=80, task_judge="scored")]  # no ground truth: no visual verdict
+    s = summarize(attempts, ["matplotlib"], rounds=1)["libraries"]["matplotlib"]
+    assert s["visual_score_mean"] == 30.0 and s["visual_good_share"] == 0.0
+    assert s["task_score_mean"] == pytest.approx(56.67)

@@ -41,11 +41,11 @@ def lock_folder(folder: Path) -> IO[str]:
     return handle
 
 
-def claim(folder: Path, identity: dict, *, force: bool, what: str, owned: tuple[str, ...]) -> bool:
-    """Record `identity` in `folder/run.json`; True when the folder already held this very run
-    (a resume). A folder with another run, or with files but no record, is refused naming the
-    first setting that differs, unless `force`: then the `owned` paths of the old run are removed
-    before the new record is written, so a crash between the two never mixes runs."""
+def check(folder: Path, identity: dict, *, force: bool, what: str) -> bool:
+    """True when `folder` holds this very run (a resume), False when it is free (or `force`
+    replaces what is there); refuses, naming the first setting that differs, a folder with
+    another run or with files but no record. Writes nothing, so a run can check before it
+    starts anything."""
     record = folder / IDENTITY
     if record.exists():
         try:
@@ -58,15 +58,24 @@ def claim(folder: Path, identity: dict, *, force: bool, what: str, owned: tuple[
             differs = _first_difference(previous, identity)
             raise InputError(f"{folder}: holds a {what} with other settings ({differs}); pass --force to start "
                              "over there, or choose another --output")
-    elif not force and any(p.name != ".lock" for p in folder.iterdir()):
+    elif not force and folder.is_dir() and any(p.name != ".lock" for p in folder.iterdir()):
         raise InputError(f"{folder}: holds files that are not a {what}; choose an empty or new --output")
+    return False
+
+
+def claim(folder: Path, identity: dict, *, force: bool, what: str, owned: tuple[str, ...]) -> bool:
+    """`check`, then record `identity` in `folder/run.json`; True on a resume. When the folder is
+    not this run's, the `owned` paths of an old one are removed first, so a crash between the
+    two never mixes runs. Call it holding the folder's lock."""
+    if check(folder, identity, force=force, what=what):
+        return True
     for name in owned:
         path = folder / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-    write_json(identity, record)
+    write_json(identity, folder / IDENTITY)
     return False
 
 

@@ -16,3 +16,4 @@ perf: setup
 	.venv/bin/python perf/curation_speed.py
 	test -f demo-output/curated/manifest.json || .venv/bin/viscode demo
 	.venv/bin/python perf/train_speed.py --data demo-output/curated
+	.venv/bin/python perf/bench_speed.py

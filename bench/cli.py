@@ -111,7 +111,8 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     try:
         summary = run_bench(config, on_progress)
     finally:
-        progress.stop()
+        if bars:
+            progress.stop()
     console.print(summary_table(summary))
     skipped = summary["tasks"]["skipped"]
     if skipped:

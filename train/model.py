@@ -99,7 +99,14 @@ def config_digest(name: str) -> str | None:
     return hashlib.sha256(config.read_bytes()).hexdigest() if config.is_file() else None
 
 
+def _check_exists(name: str) -> None:
+    """A name written as a path is a folder the user meant; hub names never start like one."""
+    if name.startswith(("/", "./", "../", "~")) and not Path(name).expanduser().is_dir():
+        raise InputError(f"{name}: no such model folder")
+
+
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
+    _check_exists(name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
     except (OSError, ValueError) as exc:
@@ -112,6 +119,7 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
 
 
 def load_model(name: str, *, attn_implementation: str, dtype: torch.dtype) -> torch.nn.Module:
+    _check_exists(name)
     try:
         return AutoModelForCausalLM.from_pretrained(name, attn_implementation=attn_implementation, dtype=dtype)
     except (OSError, ValueError) as exc:

@@ -10,7 +10,6 @@ few hundred items per library.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from typing import Any
 from rich.table import Table
 
 from viscode.errors import InputError
+from viscode.jsonlines import json_object
 
 Z95 = 1.959963984540054
 GOOD_SCORE = 75  # PandasPlotBench's "good" threshold
@@ -66,15 +66,10 @@ def read_attempts(folder: Path) -> list[Attempt]:
 
 
 def _attempt_row(path: Path, number: int, line: str) -> Attempt:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} line {number}: not JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise InputError(f"{path} line {number}: not a JSON object")
+    row = json_object(line, f"{path}:{number}")
     missing = [key for key in REQUIRED_KEYS if key not in row]
     if missing:
-        raise InputError(f"{path} line {number}: no {', '.join(missing)}")
+        raise InputError(f"{path}:{number}: no {', '.join(missing)}")
     return row
 
 

@@ -11,7 +11,6 @@ import base64
 import binascii
 import gzip
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from viscode.errors import InputError, first_line
+from viscode.jsonlines import json_object
 
 SHIPPED = Path(__file__).parent / "data" / "pandasplotbench.jsonl.gz"
 REQUIRED = ("id", "data_csv", "task__plot_description", "task__plot_style")
@@ -98,12 +98,7 @@ def _jsonl_records(file: Path, data: bytes) -> list[dict]:
     for n, line in enumerate(data.splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise InputError(f"{file}:{n}: not valid JSON ({first_line(exc)})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{file}:{n}: a task must be a JSON object")
+        record = json_object(line, f"{file}:{n}")
         if not records:
             _check_columns(file, list(record))
         records.append(record)

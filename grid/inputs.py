@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from viscode.sandbox.result import ExecutionResult
 
 from viscode.errors import InputError, first_line
+from viscode.jsonlines import json_object
 from viscode.shards import url_to_fs
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -285,12 +286,7 @@ def _check_jsonl(url: str) -> tuple[InputFile, pl.Series, tuple[array, tuple[tup
 
 def _record(url: str, line_no: int, line: bytes) -> dict:
     where = f"{url}:{line_no}"
-    try:
-        record = json.loads(line)
-    except ValueError as exc:
-        raise InputError(f"{where}: not valid JSON ({first_line(exc)})") from None
-    if not isinstance(record, dict):
-        raise InputError(f"{where}: a record must be a JSON object")
+    record = json_object(line, where)
     _check_columns(where, sorted(record))
     if FILES in record:  # it would otherwise be carried as JSON text and never reach the sandbox
         raise InputError(f"{where}: data files ({FILES!r}) need Parquet input; JSON cannot hold bytes "

@@ -215,7 +215,7 @@ def test_compare_input_errors(tmp_path):
     with pytest.raises(InputError, match="no attempts.jsonl"):
         compare(a, tmp_path / "missing")
     (tmp_path / "b" / "attempts.jsonl").write_text(json.dumps(attempt("1", 0, True)) + "\n{not json\n")
-    with pytest.raises(InputError, match="line 2: not JSON"):
+    with pytest.raises(InputError, match=":2: not valid JSON"):
         compare(a, b)
     with pytest.raises(InputError, match="round"):
         compare(a, a, round="last")

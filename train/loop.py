@@ -3,7 +3,8 @@
 Each optimizer step takes the next (processes x accumulation) micro-batches of the epoch's
 order; the loss is the token cross-entropy summed over the step's label tokens on every process,
 divided by their count, so 1 process x accumulation 2 and 2 processes x accumulation 1 follow the
-same curve. Rerunning with the same output folder resumes from its newest whole checkpoint.
+same curve. Rerunning with the same output folder resumes from its newest whole checkpoint. The run's
+settings and their checks are in config.py, the final model folder and its card in final.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import math
 import os
 import resource
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,9 +27,11 @@ from transformers import get_cosine_schedule_with_warmup
 from transformers.utils import logging as hf_logging
 from viscode.train import attention, checkpoint, flops
 from viscode.train.checkpoint import TrainerState
+from viscode.train.config import RUN_FILE, TrainConfig, attention_implementation, check, check_output, precision
 from viscode.train.data import RowFilter, open_split, read_rows
+from viscode.train.final import save_final
 from viscode.train.model import config_digest, load_model, load_tokenizer
-from viscode.train.options import ATTENTIONS, PRECISIONS, VARLEN
+from viscode.train.options import VARLEN
 from viscode.train.packing import MicroBatch, Plan, collate
 from viscode.train.tokens import IGNORE, TokenizedSplit, TokenSettings, load_or_tokenize, tokenizer_digest
 
@@ -37,47 +39,8 @@ from viscode.cache import cache_root
 from viscode.errors import InputError
 from viscode.shards import write_json
 
-RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
 TRACKERS = {"tensorboard": is_tensorboard_available, "wandb": is_wandb_available}
-
-
-@dataclass(frozen=True, slots=True)
-class TrainConfig:
-    model: str
-    data: str
-    output: Path
-    epochs: int = 3
-    max_steps: int | None = None
-    seed: int = 0
-    max_length: int = 4096
-    batch_tokens: int = 16384
-    grad_accum: int = 1
-    lr: float = 5e-6
-    warmup: float = 0.05
-    weight_decay: float = 0.05
-    max_grad_norm: float = 1.0
-    packing: bool = True
-    loss_turns: str = "all"
-    truncate: bool = False
-    precision: str = "auto"
-    attention: str = "auto"
-    gradient_checkpointing: bool = False
-    kinds: tuple[str, ...] | None = None
-    libraries: tuple[str, ...] | None = None
-    save_every: int = 500
-    keep_last: int = 2
-    eval_every: int | None = None
-    report_to: str | None = None
-    cache_dir: Path | None = None
-
-    def trajectory(self) -> dict:
-        """The settings a resumed run must share with the run it continues."""
-        keep = ("model", "data", "epochs", "max_steps", "seed", "max_length", "batch_tokens", "grad_accum", "lr",
-                "warmup", "weight_decay", "max_grad_norm", "packing", "loss_turns", "truncate", "precision",
-                "kinds", "libraries")
-        values = asdict(self)
-        return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in keep}
 
 
 @dataclass(slots=True)
@@ -93,64 +56,6 @@ class TrainReport:
     label_tokens: int
     seconds: float
     rows: dict = field(default_factory=dict)
-
-
-def _check(config: TrainConfig) -> None:
-    for name in ("batch_tokens", "grad_accum", "save_every", "keep_last", "epochs"):
-        if getattr(config, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
-    if config.max_steps is not None and config.max_steps < 1:
-        raise InputError(f"--max-steps {config.max_steps}: must be at least 1")
-    if config.precision not in PRECISIONS:
-        raise InputError(f"--precision {config.precision!r}: choose from {', '.join(PRECISIONS)}")
-    if config.attention not in ATTENTIONS:
-        raise InputError(f"--attention {config.attention!r}: choose from {', '.join(ATTENTIONS)}")
-    if config.packing and config.batch_tokens < config.max_length:
-        raise InputError(f"--batch-tokens {config.batch_tokens} is smaller than --max-length {config.max_length}: "
-                         "a packed row must hold the longest document")
-    if not 0 <= config.warmup < 1:
-        raise InputError(f"--warmup {config.warmup}: a fraction of the steps, in [0, 1)")
-    if config.eval_every is not None and config.eval_every < 1:
-        raise InputError(f"--eval-every {config.eval_every}: must be at least 1")
-    for name in ("lr", "max_grad_norm"):
-        if not getattr(config, name) > 0:
-            raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be positive")
-    if config.weight_decay < 0:
-        raise InputError(f"--weight-decay {config.weight_decay}: must not be negative")
-
-
-def _check_output(config: TrainConfig, accelerator: Accelerator) -> dict:
-    """The run record to write: a new or empty folder will become this run's, a folder of this run (same
-    trajectory, same process count) is resumed, anything else is refused naming the first difference.
-    Nothing is written here, so a run refused later (bad data, no model) leaves the folder as it was."""
-    out, record = config.output, config.output / RUN_FILE
-    # the process count decides which micro-batches make each step, so a resume must keep it too
-    wanted = {**config.trajectory(), "processes": accelerator.num_processes}
-    if record.is_file():
-        try:
-            had = json.loads(record.read_text())["trajectory"]
-        except (ValueError, KeyError, TypeError):
-            raise InputError(f"{record}: not a viscode training record; choose another --output") from None
-        for key in sorted(set(wanted) | set(had)):
-            if had.get(key) != wanted.get(key):
-                raise InputError(f"{out}: holds a run with {key}={had.get(key)!r}, not {wanted.get(key)!r}; "
-                                 "rerun with the same settings to resume, or choose another --output")
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: exists and holds something else; choose an empty or new --output")
-    return {"trajectory": wanted}
-
-
-def _precision(config: TrainConfig, cuda: bool) -> str:
-    """auto: bf16 autocast over fp32 master weights on GPUs, fp32 elsewhere."""
-    return config.precision if config.precision != "auto" else ("bf16" if cuda else "fp32")
-
-
-def _attention(config: TrainConfig) -> str:
-    if config.attention == "auto":
-        return VARLEN if config.packing and attention.varlen_available() else "sdpa"
-    if config.attention == VARLEN and not (config.packing and attention.varlen_available()):
-        raise InputError(f"--attention {VARLEN} needs packing and a CUDA device with torch's varlen kernel")
-    return config.attention
 
 
 def micro_batch_loss(model, batch: MicroBatch, device: torch.device, attn: str) -> torch.Tensor:
@@ -179,14 +84,14 @@ def _optimizer(model, config: TrainConfig, cuda: bool) -> torch.optim.Optimizer:
 
 class Trainer:
     def __init__(self, config: TrainConfig, *, on_event: Callable[[str, dict], None] | None = None):
-        _check(config)
+        check(config)
         hf_logging.disable_progress_bar()  # our own progress bar is the one to watch
         # accelerate warns on every checkpoint that tied embeddings are stored once; they are re-tied on load
         logging.getLogger("accelerate.utils.other").setLevel(logging.ERROR)
         self.config = config
         self.on_event = on_event or (lambda kind, info: None)
         cuda = torch.cuda.is_available()
-        self.precision = _precision(config, cuda)
+        self.precision = precision(config, cuda)
         mixed = "bf16" if self.precision == "bf16" else "no"  # pure-bf16 needs no autocast: the weights are bf16
         self.weight_dtype = torch.bfloat16 if self.precision == "pure-bf16" else torch.float32
         log_with = None if config.report_to in (None, "none") else [config.report_to]
@@ -194,10 +99,10 @@ class Trainer:
             raise InputError(f"--report-to {config.report_to}: the {config.report_to} package is not installed")
         self.acc = Accelerator(cpu=not cuda, mixed_precision=mixed, gradient_accumulation_steps=config.grad_accum,
                                log_with=log_with, project_dir=str(config.output))
-        self.attn = _attention(config)
+        self.attn = attention_implementation(config)
         if self.attn == VARLEN:
             attention.register()
-        self.record = _check_output(config, self.acc)
+        self.record = check_output(config, self.acc)
         self.state = TrainerState()
         set_seed(config.seed)
 
@@ -342,7 +247,8 @@ class Trainer:
                     saved = checkpoint.save(acc, ckpt_dir, state, config.keep_last)
                     self.on_event("checkpoint", {"path": str(saved)})
 
-        final = self._save_final(model, tokenizer, curve, train_info, val_info)
+        final = save_final(acc, model, tokenizer, config, precision=self.precision, attn=self.attn, curve=curve,
+                           train_info=train_info, val_info=val_info)
         val_loss = next((r["val_loss"] for r in reversed(curve) if "val_loss" in r), None)
         acc.end_training()
         return TrainReport(config.output, final, state.global_step, resumed_from,
@@ -425,58 +331,6 @@ class Trainer:
             os.replace(tmp, path)
         self.acc.wait_for_everyone()
         return curve
-
-    def _save_final(self, model, tokenizer, curve: list[dict], train_info: dict, val_info: dict) -> Path:
-        """OUT/final: safetensors weights (bf16 unless trained in fp32), tokenizer, chat template and a card."""
-        acc, config = self.acc, self.config
-        final = config.output / "final"
-        tmp = config.output / ".tmp-final"
-        state_dict = acc.get_state_dict(model)
-        if acc.is_main_process:
-            shutil.rmtree(tmp, ignore_errors=True)
-            unwrapped = acc.unwrap_model(model)
-            unwrapped.config.use_cache = True  # off for training only; generation wants its cache
-            if self.precision != "fp32":
-                state_dict = {k: v.to(torch.bfloat16) for k, v in state_dict.items()}
-                unwrapped.config.dtype = torch.bfloat16
-            try:
-                unwrapped.save_pretrained(tmp, state_dict=state_dict)
-                tokenizer.save_pretrained(tmp)
-                self._write_card(tmp, curve, train_info, val_info)
-            except Exception as exc:
-                shutil.rmtree(tmp, ignore_errors=True)
-                if checkpoint.disk_full(exc, config.output):
-                    raise InputError(f"{config.output}: disk full while saving final/; the checkpoints are "
-                                     "intact, free space and rerun to write it") from None
-                raise
-            shutil.rmtree(final, ignore_errors=True)
-            os.replace(tmp, final)
-        acc.wait_for_everyone()
-        return final
-
-    def _write_card(self, folder: Path, curve: list[dict], train_info: dict, val_info: dict) -> None:
-        config = self.config
-        card = {"base_model": config.model, "data": config.data, "data_digest": train_info["digest"],
-                "settings": config.trajectory(), "attention": self.attn, "world": self.acc.num_processes,
-                "rows": {"train": train_info, "val": val_info},
-                "final": curve[-1] if curve else None,
-                "first_loss": curve[0]["loss"] if curve else None}
-        (folder / "viscode_train.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
-        (folder / "README.md").write_text(_card_text(card))
-
-
-def _card_text(card: dict) -> str:
-    final = card["final"] or {}
-    lines = ["---", "library_name: transformers", "pipeline_tag: text-generation", "tags: [viscode, sft]", "---", "",
-             f"# Fine-tuned from {card['base_model']}", "",
-             (f"Supervised fine-tuning with `viscode train run` on curated shards `{card['data']}` "
-              f"(digest `{card['data_digest'][:16]}`)."), "",
-             "| | |", "|---|---|",
-             f"| steps | {final.get('step')} |", f"| first loss | {card['first_loss']} |",
-             f"| last loss | {final.get('loss')} |", f"| val loss | {final.get('val_loss')} |",
-             f"| train rows kept | {card['rows']['train']['kept']} of {card['rows']['train']['rows']} |", "",
-             "Settings: `" + json.dumps(card["settings"]) + "`", ""]
-    return "\n".join(lines)
 
 
 def _peak_memory_mb(device: torch.device) -> float:

@@ -8,6 +8,15 @@ from viscode.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
+def private_cache(tmp_path_factory):
+    """Tokens, judge replies and LLM answers are cached per host: a module that asks for this keeps
+    its own (and so do the processes it starts), so no test reads another's or the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VISCODE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
 def warm():
     with Sandbox("warm", isolation="nsjail", timeout_s=3, memory_mb=512, max_procs=64) as sb:
         yield sb

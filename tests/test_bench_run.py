@@ -24,12 +24,7 @@ MODES = {"1": "correct", "2": "broken", "3": "fixed", "4": "noimage", "5": "down
 LIBS = ("matplotlib", "plotly")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    """Judge replies and tokenized data are cached per host: these tests keep theirs apart."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VISCODE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture(scope="module")

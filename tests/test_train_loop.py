@@ -26,12 +26,7 @@ from viscode.shards import sha256_file, write_json
 SMALL = ["--batch-tokens", "1024", "--max-length", "1024", "--lr", "3e-3", "--seed", "5"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    """Tokenized data is cached per host; these tests (and the processes they start) keep theirs apart."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VISCODE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +207,7 @@ def test_bad_input_is_one_line_and_exit_2(model, curated, broken, tmp_path, caps
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
         return err
 
-    assert "cannot load" in run(model_dir=tmp_path / "no-model")
+    assert "no such model folder" in run(model_dir=tmp_path / "no-model")
     (tmp_path / "plain").mkdir()
     assert "missing" in run(data=tmp_path / "plain")
     assert "no training rows left" in run("--library", "bokeh")

@@ -250,7 +250,7 @@ def _loading(splits: list[str]) -> list[str]:
             f'ds = load_dataset("parquet", data_files={{{files}}})', "```", "",
             ("Copy a published output (any fsspec URL) and check every shard's sha256, optionally keeping only "
              "some rows:"), "", "```bash",
-            "viscode shards pull SRC DEST [--kind single|repair] [--library NAME] [--split train|val]", "```"]
+            "viscode shards pull SRC --output DIR [--kind single|repair] [--library NAME] [--split train|val]", "```"]
 
 
 def write_card(output: Path, manifest: dict, samples: list[tuple[str, bytes]],

@@ -75,7 +75,8 @@ def add_parser(subparsers) -> None:
     sub = shards.add_subparsers(dest="shards_command", required=True)
     pull_parser = sub.add_parser("pull", help="copy curated shards from any fsspec URL, verified and resumable")
     pull_parser.add_argument("src", metavar="SRC", help="curated output folder: a path or fsspec URL")
-    pull_parser.add_argument("dest", type=Path, metavar="DEST")
+    pull_parser.add_argument("--output", required=True, type=Path, metavar="DIR",
+                             help="the local copy (resumed and checked when DIR already holds one)")
     pull_parser.add_argument("--kind", action="append", choices=("single", "repair"), help="keep only these kinds")
     pull_parser.add_argument("--library", action="append", metavar="LIB", help="keep only these libraries")
     pull_parser.add_argument("--split", action="append", choices=("train", "val"), help="only these splits")
@@ -162,7 +163,7 @@ def pull_command(args: argparse.Namespace, console: Console) -> int:
                         TimeElapsedColumn(), console=err, transient=True)
     with progress:
         task = progress.add_task("pull", total=None)
-        report = pull(args.src, args.dest, kinds=args.kind, libraries=args.library, splits=args.split,
+        report = pull(args.src, args.output, kinds=args.kind, libraries=args.library, splits=args.split,
                       on_progress=lambda done, total: progress.update(task, completed=done, total=total))
     console.print(f"{report.shards} shard(s): {report.copied} copied ({report.resumed} resumed), "
                   f"{report.skipped} already present; {report.rows:,} rows, {report.bytes / 2**20:,.1f} MiB"

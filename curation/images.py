@@ -113,11 +113,6 @@ def phash(image: Image.Image) -> int:
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
-def hamming(a: str, b: str) -> int:
-    """Bits that differ between two hex hashes."""
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 def image_clusters(keys: list[str], hashes: list[str], max_distance: int = 4) -> list[str]:
     """For every row, the minimum key of its component under "pHash Hamming distance <= max_distance".
 

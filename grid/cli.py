@@ -33,7 +33,8 @@ def add_harvest_parser(subparsers) -> None:
                         help=".py files, folders, tar/zip archives, notebooks, Parquet/JSONL dumps; or `synth`")
     parser.add_argument("--output", required=True, metavar="DIR")
     parser.add_argument("--text-column", default="content", help="code column of Parquet/JSONL sources")
-    parser.add_argument("--max-kb", type=int, default=1024, metavar="KB", help="larger files are skipped")
+    parser.add_argument("--max-code-kb", type=int, default=1024, metavar="KB",
+                        help="larger code is skipped (a file, a record, a notebook's code cells)")
     parser.add_argument("--count", type=int, help="synth: how many programs")
     parser.add_argument("--seed", type=int, default=0, help="synth: the seed (same seed, same programs)")
     parser.add_argument("--fault-rate", type=float, default=0.15, help="synth: share of deliberately faulty programs")
@@ -60,12 +61,13 @@ def harvest_command(args: argparse.Namespace, console: Console) -> int:
     else:
         if "synth" in args.sources:
             raise UsageError("`synth` must be alone: viscode harvest synth --count N --seed S --output DIR")
-        if args.max_kb <= 0:
-            raise UsageError(f"--max-kb must be positive, got {args.max_kb}")
+        if args.max_code_kb <= 0:
+            raise UsageError(f"--max-code-kb must be positive, got {args.max_code_kb}")
         with progress:
             task = progress.add_task("harvesting", total=None)
             manifest = harvest_mod.harvest(
-                args.sources, output, text_column=args.text_column, max_bytes=args.max_kb * 1024, force=args.force,
+                args.sources, output, text_column=args.text_column, max_bytes=args.max_code_kb * 1024,
+                force=args.force,
                 on_progress=lambda st: progress.update(task, completed=st.seen,
                                                        description=f"harvesting: {st.kept:,} kept"))
         counts = manifest["counts"]

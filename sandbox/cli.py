@@ -19,7 +19,7 @@ from viscode.cache import cache_root
 from viscode.errors import UsageError
 
 from .result import STATUSES, ExecutionResult
-from .sandbox import Sandbox, ensure_font_cache, nsjail_problem
+from .sandbox import Sandbox, SandboxError, ensure_font_cache, nsjail_problem
 
 
 def add_parser(subparsers) -> None:
@@ -109,7 +109,7 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
         startup = ", ".join(f"{part} {seconds:.1f} s" for part, seconds in sb.startup.items()) or "none"
     elapsed = time.monotonic() - start
     if not args.json:
-        console.print(results_table(rows))
+        console.print(snippet_table(rows))
     summary = ", ".join(f"{s}={counts[s]}" for s in STATUSES if counts[s])
     where = f"; images in {args.images_dir}" if args.images_dir else ""
     err.print(f"{len(snippets)} snippets in {elapsed:.2f} s ({len(snippets) / elapsed:.1f}/s, "
@@ -117,7 +117,8 @@ def exec_command(args: argparse.Namespace, console: Console) -> int:
     return 3 if counts["sandbox_error"] else 0  # the infrastructure failed, not the snippets
 
 
-def results_table(results: list[ExecutionResult]) -> Table:
+def snippet_table(results: list[ExecutionResult]) -> Table:
+    """What `sandbox exec` shows without --json: one row per snippet, for the terminal."""
     table = Table(title="sandbox results")
     table.add_column("id", no_wrap=True, overflow="fold")
     for col in ("status", "error", "images", "duration", "cpu", "peak MB"):
@@ -132,10 +133,12 @@ def results_table(results: list[ExecutionResult]) -> Table:
 
 
 def prepare_command(args: argparse.Namespace, console: Console) -> int:
+    """Build the font caches this host can use; when nsjail cannot run, the process fallback's
+    cache is still built, then the command stops as every command does without its sandbox (exit 3)."""
     problem = nsjail_problem()
-    if problem:
-        console.print(f"[bold red]nsjail unavailable:[/] {problem}")
-    else:
+    if not problem:
         console.print(f"nsjail: ok; font cache {ensure_font_cache('nsjail')}")
     console.print(f"process fallback: font cache {ensure_font_cache('process')} (cache root {cache_root()})")
-    return 1 if problem else 0
+    if problem:
+        raise SandboxError(f"this host cannot run the sandbox: {problem} (run scripts/setup.sh)")
+    return 0

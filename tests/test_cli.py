@@ -10,7 +10,7 @@ VISCODE = [sys.executable, "-m", "viscode.cli"]
 
 
 def viscode(*args, **kw):
-    return subprocess.run([*VISCODE, *args], capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run([*VISCODE, *args], check=False, capture_output=True, text=True, timeout=300, **kw)
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_exec_json_lines_in_input_order(snippets, tmp_path):
 
 
 def test_exec_table_and_cold_mode(snippets):
-    paths, data = snippets
+    paths, _data = snippets
     proc = viscode("sandbox", "exec", str(paths[2]), "--mode", "cold", "--isolation", "nsjail")
     assert proc.returncode == 0 and "c_print" in proc.stdout and "ok" in proc.stdout
 
@@ -97,3 +97,37 @@ def test_only_our_input_errors_are_one_line_exit_2(tmp_path, monkeypatch, capsys
     monkeypatch.undo()
     assert cli.main(["grid", "run", str(tmp_path / "missing.jsonl"), "--output", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.jsonl'}: no such file or folder"
+
+
+def test_sandbox_unavailable_is_one_line_exit_3(tmp_path, monkeypatch, capsys):
+    """Without nsjail (simulated: nsjail_problem gives a reason, in this process and so in the in-process
+    grid workers below), every command that needs the jail stops with exit 3 and one line. `sandbox exec`
+    under the default --isolation auto falls back to plain processes instead, by design."""
+    import importlib
+
+    from distributed import LocalCluster
+    from viscode.grid import cli as grid_cli
+    from viscode.sandbox import cli as sandbox_cli
+
+    from viscode import cli
+
+    reason = "nsjail isolation needs root (simulated)"
+    for module in (importlib.import_module("viscode.sandbox.sandbox"), sandbox_cli, grid_cli):
+        monkeypatch.setattr(module, "nsjail_problem", lambda: reason)
+    monkeypatch.setattr(sandbox_cli, "ensure_font_cache", lambda isolation: tmp_path)  # prepare's fallback cache
+    snippet = tmp_path / "s.py"
+    snippet.write_text("print(1)\n")
+    for argv in (["sandbox", "exec", str(snippet), "--isolation", "nsjail"], ["sandbox", "prepare"],
+                 ["grid", "worker", "tcp://127.0.0.1:1"]):
+        assert cli.main(argv) == 3, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("sandbox unavailable:") and reason in err and "\n" not in err, (argv, err)
+
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "code": "print(1)"}\n')
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
+                      dashboard_address=":0") as cluster:
+        code = cli.main(["grid", "run", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out"),
+                         "--scheduler", cluster.scheduler_address])
+    err = capsys.readouterr().err
+    assert code == 3 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("grid stopped: worker ") and reason in err, err

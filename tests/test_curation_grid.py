@@ -132,7 +132,7 @@ def test_cli_curates_imports_code_feedback_and_pulls(grid, tmp_path):
     assert rows.filter(pl.col("library") == "plotly").height <= 2
 
     pulled = tmp_path / "pulled"
-    proc = viscode("shards", "pull", str(out), str(pulled), "--kind", "repair")
+    proc = viscode("shards", "pull", str(out), "--output", str(pulled), "--kind", "repair")
     assert proc.returncode == 0, proc.stderr
     assert load_shards(pulled).collect()["kind"].to_list() == ["repair"]
 

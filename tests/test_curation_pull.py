@@ -273,3 +273,16 @@ def test_bad_requests_and_unsafe_names_refused(source, tmp_path):
     write_json(manifest, folder / "manifest.json")
     with pytest.raises(InputError, match="is not <split>/<file>.parquet"):
         pull(str(folder), tmp_path / "dest")
+
+
+def test_cli_writes_where_output_says(source, tmp_path, capsys):
+    """`viscode shards pull SRC --output DIR`, like every command that writes; a positional DEST is a usage error."""
+    from viscode import cli
+
+    folder, _ = source
+    assert cli.main(["shards", "pull", str(folder), "--output", str(tmp_path / "dest"), "--split", "val"]) == 0
+    assert load_shards(tmp_path / "dest").collect()["split"].to_list() == ["val"] * 10
+    assert "1 shard(s): 1 copied" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["shards", "pull", str(folder), str(tmp_path / "other")])
+    assert exit_.value.code == 2 and not (tmp_path / "other").exists()

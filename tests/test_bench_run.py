@@ -191,6 +191,7 @@ def trained(tmp_path_factory) -> Path:
     return root / "run" / "final"
 
 
+@pytest.mark.slow  # trains a model first; the default run keeps under 15 minutes
 def test_a_trained_tiny_model_generates_end_to_end_on_cpu(trained, tmp_path):
     out = tmp_path / "local"
     summary = run_bench(BenchConfig(output=out, model=str(trained), libraries=("matplotlib", "seaborn"), limit=2,
@@ -206,6 +207,7 @@ def test_a_trained_tiny_model_generates_end_to_end_on_cpu(trained, tmp_path):
     assert summary["model"] == str(trained) and summary["libraries"]["seaborn"]["n"] == 2
 
 
+@pytest.mark.slow
 def test_a_model_folder_without_a_chat_template_is_refused(trained, tmp_path, capsys):
     import shutil
 

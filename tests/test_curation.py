@@ -8,7 +8,6 @@ import io
 import json
 from pathlib import Path
 
-import polars as pl
 import pytest
 from PIL import Image
 from viscode.curation.decide import Caps
@@ -132,11 +131,34 @@ def test_benchmark_overlap_is_dropped(tmp_path):
     assert load_shards(tmp_path / "out").collect()["id"].to_list() == ["clean"]
 
 
-def test_split_is_by_snippet_and_stable(curated):
+# Where each snippet of the split test falls at val_fraction 0.3: fixed by its id once and for all, so a
+# snippet never moves between train and val from one run, machine or release to the next.
+SPLITS = {"good0": "train", "good1": "train", "good2": "train", "good3": "train", "good4": "val", "good5": "train",
+          "aa2": "val", "new1": "val", "new4": "train", "zz_new1": "val", "zz_new3": "train"}
+
+
+def splits_of(out: Path) -> dict[str, str]:
+    return dict(load_shards(out).select("id", "split").collect().iter_rows())
+
+
+def test_split_is_by_snippet_and_stable(curated, tmp_path):
+    """The split is a function of the snippet id alone: the same in every run, and the same when the
+    snippet is curated with other snippets, from other shards and rows."""
     base, _ = curated
-    rows = load_shards(base / "out").collect()
-    assert set(rows["split"]) <= {"train", "val"}
-    assert rows.filter(pl.col("split") == "val").height >= 1  # 30% of 6 rows, by a fixed digest
+    good = {f"good{i}" for i in range(6)}
+    assert splits_of(base / "out") == {i: SPLITS[i] for i in good}
+    # A second run: the good snippets in other shards and rows, among other snippets whose ids sort
+    # before, between and after theirs; good0 and good4 (train and val) trade programs and charts, so
+    # what they hold is not what decides.
+    others = [row(name, program(seed, kind, title=name), chart(kind, seed, title=name)) for name, seed, kind in
+              (("aa2", 7, "bar"), ("new1", 6, "scatter"), ("new4", 8, "line"), ("zz_new1", 10, "bar"),
+               ("zz_new3", 9, "scatter"))]
+    kept = {r["id"]: r for shard in planted() for r in shard if r["id"] in good}
+    traded = [row("good0", program(4, "line"), chart("line", 4)), row("good4", program(0, "bar"), chart("bar", 0))]
+    shards = [[others[0], kept["good5"], others[1], kept["good3"]], [traded[1], others[2], kept["good1"]],
+              [others[3], kept["good2"], traded[0], others[4]]]
+    curate([grid_output(tmp_path / "grid", shards)], tmp_path / "out", NO_REPAIR)
+    assert splits_of(tmp_path / "out") == SPLITS  # every snippet kept, each in its own split
 
 
 # -- bad input -----------------------------------------------------------------------------------

@@ -3,8 +3,12 @@ rather than code, the same text for the same code, and never an exception, whate
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 from viscode.curation.instructions import LEAD, PARTS, Instruction, describe
@@ -135,9 +139,26 @@ def test_text_numbers_the_parts_that_are_there():
     assert PARTS == tuple(Instruction.__dataclass_fields__)
 
 
+# Writes the instruction of every program it reads (a JSON list on stdin), as a JSON list.
+DESCRIBE_STDIN = """
+import json, sys
+from viscode.curation.instructions import describe
+from viscode.curation.tags import tag
+print(json.dumps([describe(code, tag(code)).text() for code in json.load(sys.stdin)]))
+"""
+
+
 def test_same_code_same_text(synth_rows):
-    first = [instruction(r["code"]).text() for r in synth_rows[:100]]
-    assert first == [instruction(r["code"]).text() for r in synth_rows[:100]]
+    """The same text in every process, not just within one: nothing a process picks at random, such as the
+    iteration order of a set of strings (PYTHONHASHSEED), may reach the text."""
+    codes = [r["code"] for r in synth_rows[:100]]
+    first = [instruction(code).text() for code in codes]
+    assert first == [instruction(code).text() for code in codes]
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", DESCRIBE_STDIN], input=json.dumps(codes), capture_output=True,
+                              text=True, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == first, f"PYTHONHASHSEED={seed}"
     assert len(set(first)) > 90  # and different programs read differently
 
 

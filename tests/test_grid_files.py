@@ -52,6 +52,7 @@ def write_polars_input(path):
     return path
 
 
+@pytest.mark.slow  # the benchmark's default tests run data files through the grid too
 def test_files_reach_the_snippet_bad_ones_are_row_errors_and_reruns_resume(client, tmp_path):
     inputs = [str(write_pyarrow_input(tmp_path / "a.parquet")), str(write_polars_input(tmp_path / "b.parquet"))]
     out = tmp_path / "out"

@@ -63,6 +63,7 @@ def test_bad_option_value(snippets):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # the whole loop end to end; `make test` runs it
 def test_demo_synthesizes_runs_the_grid_and_curates(tmp_path):
     proc = viscode("demo", "--count", "60", "--train-steps", "4", "--workdir", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr

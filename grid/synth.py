@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from viscode.grid.candidates import CandidateWriter
+from viscode.grid.candidates.writer import CandidateWriter
 
 from viscode.codetext import code_id, plotting_libraries
 from viscode.errors import InputError
@@ -1735,7 +1735,7 @@ def _in_parallel(count: int, seed: int, fault_rate: float) -> Iterator[dict]:
 
 def write_synth(output: Path, count: int, seed: int = 0, *, fault_rate: float = 0.15, force: bool = False,
                 on_progress: Callable[[int], None] | None = None) -> dict:
-    """Write candidate shards + manifest to `output` via viscode.grid.candidates.CandidateWriter; returns the manifest."""
+    """Write candidate shards + manifest to `output` with the candidate writer; returns the manifest."""
     if count < 1:
         raise InputError(f"count must be >= 1, got {count}")
     if not 0 <= fault_rate <= 1:

@@ -13,8 +13,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from viscode.grid.candidates import OutputExists
-from viscode.grid.harvest import SKIP_REASONS, HarvestStats, harvest, iter_candidates
+from viscode.grid.candidates.harvest import SKIP_REASONS, HarvestStats, harvest, iter_candidates
+from viscode.grid.candidates.writer import OutputExists
 
 from viscode.codetext import code_id
 from viscode.shards import verify

@@ -10,7 +10,7 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 from viscode.grid import synth
-from viscode.grid.candidates import OutputExists
+from viscode.grid.candidates.writer import OutputExists
 from viscode.grid.synth import FAULTS, synthesize, write_synth
 from viscode.sandbox import Sandbox
 

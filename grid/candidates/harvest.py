@@ -35,7 +35,7 @@ from viscode.codetext import code_id, plotting_libraries
 from viscode.errors import InputError
 from viscode.shards import url_to_fs
 
-from .candidates import CandidateWriter
+from .writer import CandidateWriter
 
 SKIP_REASONS = ("not_utf8", "binary", "syntax", "too_large", "empty", "bad_notebook", "no_plotting", "duplicate",
                 "bad_archive", "bad_record")

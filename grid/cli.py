@@ -17,8 +17,8 @@ from viscode.sandbox.sandbox import SandboxError, ensure_font_cache, nsjail_prob
 
 from viscode.errors import UsageError
 
-from . import synth
 from .candidates import harvest as harvest_mod
+from .candidates import synth
 from .cluster import default_workers
 from .executor import SandboxSettings
 from .job import GridState, run_grid

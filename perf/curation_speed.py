@@ -42,9 +42,9 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 from rich.console import Console
 from rich.table import Table
+from viscode.grid.candidates.synth import synthesize
 from viscode.grid.job import MANIFEST_KIND
 from viscode.grid.results import results_table
-from viscode.grid.synth import synthesize
 from viscode.sandbox.result import SCHEMA_VERSION, ExecutionResult, Image
 
 from viscode.shards import IMAGE_ROW_GROUP, write_json, write_parquet

@@ -38,10 +38,10 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 from viscode.grid.candidates.harvest import harvest
+from viscode.grid.candidates.synth import synthesize, write_synth
 from viscode.grid.cluster import connect
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import run_grid
-from viscode.grid.synth import synthesize, write_synth
 from viscode.sandbox import Sandbox
 
 

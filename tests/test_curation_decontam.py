@@ -20,7 +20,7 @@ from viscode.curation.decontam import (
 )
 from viscode.curation.instructions import describe
 from viscode.curation.tags import tag
-from viscode.grid.synth import synthesize
+from viscode.grid.candidates.synth import synthesize
 
 TASK_KEYS = ("task__plot_description", "task__plot_style", "_task__plot_description_short",
              "_task__plot_description_short_single")

@@ -15,8 +15,8 @@ from viscode.curation.llm import LLMConfig
 from viscode.curation.pipeline import CurationConfig, curate
 from viscode.curation.pull import load_shards
 from viscode.curation.repair import FAULT_KINDS
+from viscode.grid.candidates.synth import write_synth
 from viscode.grid.job import run_grid
-from viscode.grid.synth import write_synth
 
 from tests.llm_server import FakeLLM, expected_parts
 

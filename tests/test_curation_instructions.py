@@ -13,7 +13,7 @@ import sys
 import pytest
 from viscode.curation.instructions import LEAD, PARTS, Instruction, describe
 from viscode.curation.tags import Tags, tag
-from viscode.grid.synth import synthesize
+from viscode.grid.candidates.synth import synthesize
 
 LINE_CHART = '''
 import matplotlib.pyplot as plt

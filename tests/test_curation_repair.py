@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 from viscode.curation import repair
 from viscode.curation.repair import FAULT_KINDS, Variant, dialogue, variants
-from viscode.grid.synth import synthesize
+from viscode.grid.candidates.synth import synthesize
 
 from viscode.codetext import code_id
 from viscode.selfdebug import code_block, feedback_message, trim_traceback
@@ -72,7 +72,7 @@ def test_variants_are_deterministic_and_spread_over_kinds(working):
 
 
 def test_variants_do_not_depend_on_the_hash_seed(working):
-    script = ("import json, sys\nfrom viscode.grid.synth import synthesize\nfrom viscode.curation.repair import variants\n"
+    script = ("import json, sys\nfrom viscode.grid.candidates.synth import synthesize\nfrom viscode.curation.repair import variants\n"
               "rows = [r for r in synthesize(30, seed=0) if r['fault'] is None]\n"
               "json.dump([[v.id for v in variants(r['code'], r['source'], per_snippet=3)] for r in rows], sys.stdout)")
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from viscode.curation.tags import CHART_KINDS, DATA_ORIGINS, LIBRARIES, Tags, tag
-from viscode.grid.synth import synthesize
+from viscode.grid.candidates.synth import synthesize
 
 # synth chart kinds that name a variant of one of ours
 SYNTH_KIND = {"barh": "bar", "grouped_bar": "bar", "stacked_bar": "bar"}

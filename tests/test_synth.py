@@ -9,9 +9,10 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
-from viscode.grid import synth
+from viscode.grid.candidates import synth
+from viscode.grid.candidates.synth import synthesize, write_synth
+from viscode.grid.candidates.synth.faults import FAULTS
 from viscode.grid.candidates.writer import OutputExists
-from viscode.grid.synth import FAULTS, synthesize, write_synth
 from viscode.sandbox import Sandbox
 
 from viscode.codetext import code_id, plotting_libraries

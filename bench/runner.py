@@ -37,9 +37,8 @@ from viscode.grid.executor import SandboxSettings
 from viscode.cache import cache_root
 from viscode.errors import InputError
 from viscode.llm import ClientConfig, ResponseCache
-from viscode.outputs import check, claim, lock_folder
 from viscode.selfdebug import code_block, feedback_message
-from viscode.shards import write_bytes, write_json
+from viscode.shards import check, claim, lock_folder, write_bytes, write_json
 
 SCHEMA_VERSION = 1
 OWNED = ("work", "images", "attempts.jsonl", "summary.json", "report.md", "contact-sheet.png")

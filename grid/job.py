@@ -10,11 +10,9 @@ the whole job, so its memory does not grow with the number of snippets.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -28,13 +26,14 @@ from distributed.comm.core import CommClosedError
 from viscode.sandbox.result import SCHEMA_VERSION
 
 from viscode.errors import first_line
-from viscode.shards import remove_orphan_temps, write_json
+from viscode.shards import claim, lock_folder, manifest, remove_orphan_temps, write_json
 
 from .cluster import ClusterUnavailable, connect
 from .executor import IsolationRefused, SandboxPool, SandboxSettings, quarantine_chunk, run_chunk, shard_summary
 from .inputs import Chunk, InputError, Plan, plan
 
 MANIFEST_KIND = "grid-results"
+OWNED = ("results", "progress.jsonl", "manifest.json")  # what a job writes in its folder
 MAX_ATTEMPTS = 3
 POLL_S = 5.0  # how often the driver checks its scheduler connection while waiting
 WORKER_WAIT_S = 120
@@ -42,10 +41,6 @@ WORKER_WAIT_S = 120
 
 class GridError(RuntimeError):
     """The job cannot go on (named cause); finished shards stay and a rerun resumes."""
-
-
-class OutputConflict(InputError):
-    """The output folder holds another job's results and --force was not given."""
 
 
 @dataclass
@@ -86,40 +81,6 @@ def job_digest(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-def _claim_output(output: Path, identity: dict, force: bool) -> None:
-    """Resume our own job; refuse a folder holding another job's results unless forced."""
-    manifest_path, results = output / "manifest.json", output / "results"
-    try:
-        previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    except ValueError as exc:
-        raise OutputConflict(f"{manifest_path}: unreadable manifest ({exc}); pass --force to replace it") from None
-    ours = previous is not None and previous.get("kind") == MANIFEST_KIND and previous.get("job") == identity
-    stale = (previous is not None and not ours) or (previous is None and any(results.glob("*.parquet")))
-    if stale and not force:
-        raise OutputConflict(f"{output}: holds results of a different job (other input, chunking or limits); "
-                        "pass --force to replace them, or choose another --output")
-    if stale:
-        for old in list(results.glob("*.parquet")) + [output / "progress.jsonl", manifest_path]:
-            old.unlink(missing_ok=True)
-    results.mkdir(parents=True, exist_ok=True)
-    remove_orphan_temps(results)
-    remove_orphan_temps(output)
-
-
-def _lock(output: Path):
-    """One driver per output folder; the lock dies with the process, so kill -9 frees it."""
-    handle = open(output / ".driver.lock", "a+")  # noqa: SIM115 - held for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        raise GridError(f"{output}: another driver is running this job ({handle.read().strip()})") from None
-    handle.truncate(0)
-    handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
-    handle.flush()
-    return handle
-
-
 def load_log(output: Path) -> dict[str, dict]:
     entries = {}
     log = output / "progress.jsonl"
@@ -134,14 +95,13 @@ def load_log(output: Path) -> dict[str, dict]:
 
 
 def _manifest(identity: dict, state: GridState, shards: list[dict], *, status: str, error: str | None = None) -> dict:
-    return {
-        "kind": MANIFEST_KIND, "schema_version": SCHEMA_VERSION, "state": status, "error": error,
-        "job": identity, "rows": state.rows_total, "chunks": state.chunks_total,
-        "rows_done": state.rows_done, "status_counts": dict(sorted(state.counts.items())),
-        "quarantined": state.quarantined, "retries": state.retries, "wall_s": round(state.elapsed, 3),
-        "rows_per_s": round(state.rate, 2), "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "shards": [{k: s[k] for k in ("name", "rows", "bytes", "sha256", "counts")} for s in shards],
-    }
+    """`rows` counts the job's input rows: while it runs, fewer are in shards."""
+    return manifest(MANIFEST_KIND, SCHEMA_VERSION,
+                    [{k: s[k] for k in ("name", "rows", "bytes", "sha256", "counts")} for s in shards],
+                    rows=state.rows_total, state=status, error=error, job=identity, chunks=state.chunks_total,
+                    rows_done=state.rows_done, status_counts=dict(sorted(state.counts.items())),
+                    quarantined=state.quarantined, retries=state.retries, wall_s=round(state.elapsed, 3),
+                    rows_per_s=round(state.rate, 2), updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def run_grid(inputs: list[str], output: str | Path, *, settings: SandboxSettings | None = None,
@@ -155,13 +115,12 @@ def run_grid(inputs: list[str], output: str | Path, *, settings: SandboxSettings
     settings = settings or SandboxSettings()
     job_plan = plan(list(inputs), chunk_size, job_key=json.dumps(asdict(settings), sort_keys=True))
     identity = job_identity(job_plan, settings)
+    lock = lock_folder(output)
     try:
-        output.mkdir(parents=True, exist_ok=True)
-        lock = _lock(output)
-    except OSError as exc:
-        raise GridError(f"{output}: cannot write the output folder ({exc.strerror or exc})") from None
-    try:
-        _claim_output(output, identity, force)
+        claim(output, identity, force=force, what="grid job", owned=OWNED)
+        (output / "results").mkdir(exist_ok=True)
+        remove_orphan_temps(output / "results")
+        remove_orphan_temps(output)
         state = GridState(output, rows_total=job_plan.rows, chunks_total=len(job_plan.chunks))
         results = output / "results"
         committed = load_log(output)

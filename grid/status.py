@@ -3,13 +3,13 @@ read only from the folder (manifest, progress log, committed shards, driver lock
 
 from __future__ import annotations
 
-import fcntl
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from viscode.errors import InputError
+from viscode.shards import lock_holder
 
 from .job import MANIFEST_KIND, load_log
 
@@ -29,19 +29,6 @@ class JobStatus:
     driver: str | None = None
 
 
-def _driver_holding_lock(output: Path) -> str | None:
-    path = output / ".driver.lock"
-    if not path.exists():
-        return None
-    with open(path) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return handle.read().strip() or "a driver"
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
-
-
 def job_status(output: str | Path) -> JobStatus:
     """Raises ValueError naming the folder when it is not a grid output."""
     output = Path(output)
@@ -54,7 +41,7 @@ def job_status(output: str | Path) -> JobStatus:
         raise InputError(f"{manifest_path}: unreadable manifest ({exc})") from None
     if manifest.get("kind") != MANIFEST_KIND:
         raise InputError(f"{output}: holds {manifest.get('kind', 'unknown')!r} output, not grid results")
-    driver = _driver_holding_lock(output)
+    driver = lock_holder(output)
     status = JobStatus(output, manifest["state"], manifest["rows"], manifest["chunks"], manifest["rows_done"], 0,
                        Counter(manifest["status_counts"]), manifest.get("quarantined", []), manifest.get("error"),
                        manifest.get("rows_per_s"), driver)

@@ -13,10 +13,10 @@ import pytest
 from distributed import WorkerPlugin
 from viscode.grid.cluster import connect
 from viscode.grid.executor import SandboxSettings
-from viscode.grid.job import OutputConflict, run_grid
+from viscode.grid.job import run_grid
 from viscode.grid.status import job_status
 
-from viscode.shards import verify
+from viscode.shards import FolderTaken, verify
 
 from .grid_helpers import committed, logged_names, result_ids, write_jsonl_input, write_parquet_input
 
@@ -89,7 +89,7 @@ def test_rerun_resumes_without_rewriting_finished_shards(client, tmp_path):
     assert {k: v for k, v in after.items() if k != lost} == {k: v for k, v in before.items() if k != lost}
     assert sorted(result_ids(out)) == sorted(f"s{i}" for i in range(24))
     assert not list(out.rglob(".tmp-*"))
-    with pytest.raises(OutputConflict, match="holds results of a different job"):
+    with pytest.raises(FolderTaken, match="holds a grid job with other settings"):
         run_grid([str(src)], out, settings=SETTINGS, chunk_size=8, client=client)
     assert committed(out) == after
     state = run_grid([str(src)], out, settings=SETTINGS, chunk_size=8, client=client, force=True)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from viscode.errors import InputError
-from viscode.outputs import FolderBusy, check, claim, lock_folder
+from viscode.shards import FolderBusy, check, claim, lock_folder
 
 RUN = {"model": "a", "self_debug": 3}
 

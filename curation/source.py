@@ -15,7 +15,7 @@ from viscode.grid.results import IMAGE_TYPE
 from viscode.sandbox.result import SCHEMA_VERSION
 
 from viscode.errors import InputError
-from viscode.shards import sha256_file
+from viscode.shards import shard_problem
 
 REQUIRED = {"id": pa.string(), "code": pa.string(), "status": pa.string(), "images": pa.list_(IMAGE_TYPE)}
 OPTIONAL = ("source", "licence")
@@ -65,10 +65,8 @@ def _manifest(folder: Path) -> dict:
 
 def _check_shard(path: Path, entry: dict) -> tuple[str | None, tuple[str, ...]]:
     """(problem or None, optional columns present)."""
-    if not path.is_file():
-        return "missing", ()
-    if sha256_file(path) != entry.get("sha256"):
-        return "sha256 differs from the manifest (truncated or changed)", ()
+    if problem := shard_problem(path, entry):
+        return problem, ()
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowException) as exc:

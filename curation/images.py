@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from viscode.curation.minhash import components, link
+from viscode.sandbox.capture import png_size
 
 IMAGE_REASONS = ("undecodable", "too_small", "too_large", "blank", "no_artists")
 BLANK_PHASH = "8000000000000000"  # a uniform image: only the DC coefficient lies above the median
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_IHDR_END = 24  # magic, IHDR length and type, then width and height: the PNG spec puts IHDR first
 # What Pillow raises on bad data: OSError (truncated, decoder errors, UnidentifiedImageError), SyntaxError (broken
 # chunks, bad CRC), ValueError and EOFError (malformed chunks), zlib.error (corrupt compressed text chunks).
 _BAD_DATA = (OSError, SyntaxError, ValueError, EOFError, zlib.error)
@@ -73,9 +71,10 @@ def check_png(png: bytes | None, artists: int | None, bounds: ImageBounds = DEFA
     Oversized images are judged from the IHDR header alone and never decoded, so a hostile PNG cannot make
     curation spend memory on it (and under the default max_side Pillow's decompression-bomb check never fires).
     """
-    if not png or not png.startswith(PNG_MAGIC) or png[12:16] != b"IHDR" or len(png) < _IHDR_END:
+    size = png_size(png) if png else None
+    if size is None:
         return ImageCheck("undecodable", None, 0, 0)
-    width, height = struct.unpack(">II", png[16:_IHDR_END])
+    width, height = size
     if len(png) > bounds.max_bytes or max(width, height) > bounds.max_side:
         return ImageCheck("too_large", None, width, height)
     try:

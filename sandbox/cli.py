@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,6 +15,7 @@ from rich.table import Table
 
 from viscode.cache import cache_root
 from viscode.errors import UsageError
+from viscode.shards import write_bytes
 
 from .result import STATUSES, ExecutionResult
 from .sandbox import Sandbox, SandboxError, ensure_font_cache, nsjail_problem
@@ -59,13 +58,8 @@ def _read_inputs(files: list[Path], data: list[Path]) -> tuple[list[tuple[str, b
 
 def _write_png(directory: Path, name: str, png: bytes) -> Path:
     """Atomic: a crash never leaves a half-written image under the final name."""
-    target = directory / name
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(png)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
-    return target
+    write_bytes(png, directory / name)
+    return directory / name
 
 
 def _result_json(result: ExecutionResult, images_dir: Path | None) -> dict:

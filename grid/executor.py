@@ -21,13 +21,14 @@ from dataclasses import asdict, dataclass
 from itertools import repeat
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from distributed import WorkerPlugin, get_worker
 from viscode.sandbox import Sandbox, SandboxError
 from viscode.sandbox.result import ExecutionResult
 
 from viscode.errors import InputError, first_line
-from viscode.shards import IMAGE_ROW_GROUP, sha256_file, write_parquet
+from viscode.shards import IMAGE_ROW_GROUP, ShardInfo, sha256_file, write_parquet
 
 from .inputs import FILES, Chunk, read_chunk
 from .results import failed, results_table
@@ -191,10 +192,25 @@ def _named_files(entries: list | None) -> dict[str, bytes]:
 
 
 def shard_summary(path: Path, *, seconds: float = 0.0, worker: str = "", resumed: bool = False) -> dict:
-    """What the driver records about a committed shard (never the rows themselves)."""
-    statuses = pq.read_table(path, columns=["status"]).column("status").to_pylist()
-    return {"name": path.name, "rows": len(statuses), "bytes": path.stat().st_size, "sha256": sha256_file(path),
-            "counts": dict(Counter(statuses)), "seconds": round(seconds, 3), "worker": worker, "resumed": resumed}
+    """What the driver records about a committed shard (never the rows themselves), read from the file."""
+    statuses = pq.read_table(path, columns=["status"]).column("status")
+    info = ShardInfo(path.name, len(statuses), path.stat().st_size, sha256_file(path))
+    return _summary(info, statuses, seconds=seconds, worker=worker, resumed=resumed)
+
+
+def _summary(info: ShardInfo, statuses: pa.ChunkedArray, *, seconds: float = 0.0, worker: str = "",
+             resumed: bool = False) -> dict:
+    return {**info.to_json(), "counts": dict(Counter(statuses.to_pylist())), "seconds": round(seconds, 3),
+            "worker": worker, "resumed": resumed}
+
+
+def _commit(table: pa.Table, final: Path, **how) -> dict:
+    """Write the shard (first writer wins) and summarize it from what was written, without reading
+    it back; a shard another attempt committed first is summarized from its file."""
+    info = write_parquet(table, final, row_group_size=IMAGE_ROW_GROUP, exclusive=True)
+    if info is None:
+        return shard_summary(final, **how, resumed=True)
+    return _summary(info, table.column("status"), **how)
 
 
 def run_chunk(chunk: Chunk, settings: SandboxSettings, results_dir: str) -> dict:
@@ -210,17 +226,15 @@ def run_chunk(chunk: Chunk, settings: SandboxSettings, results_dir: str) -> dict
         results = run_snippets(sb, inputs.column("id").to_pylist(), inputs.column("code").to_pylist(),
                                settings.max_code_bytes,
                                inputs.column(FILES).to_pylist() if FILES in inputs.column_names else None)
-    write_parquet(results_table(inputs, results), final, row_group_size=IMAGE_ROW_GROUP, exclusive=True)
-    return shard_summary(final, seconds=time.monotonic() - started, worker=worker.address)
+    return _commit(results_table(inputs, results), final, seconds=time.monotonic() - started, worker=worker.address)
 
 
 def quarantine_chunk(chunk: Chunk, results_dir: str, reason: str) -> dict:
     """Commit a chunk that kept killing workers: every row `sandbox_error`, so the job
     finishes with a result for each id and the rows can be retried on their own."""
-    final = Path(results_dir) / chunk.name
-    if not final.exists():
-        inputs = read_chunk(chunk)
-        results = [failed(i, "ChunkQuarantined", reason, status="sandbox_error")
-                   for i in inputs.column("id").to_pylist()]
-        write_parquet(results_table(inputs, results), final, row_group_size=IMAGE_ROW_GROUP, exclusive=True)
-    return {**shard_summary(final, worker=f"driver pid {os.getpid()}"), "quarantined": True}
+    final, worker = Path(results_dir) / chunk.name, f"driver pid {os.getpid()}"
+    if final.exists():
+        return {**shard_summary(final, worker=worker), "quarantined": True}
+    inputs = read_chunk(chunk)
+    results = [failed(i, "ChunkQuarantined", reason, status="sandbox_error") for i in inputs.column("id").to_pylist()]
+    return {**_commit(results_table(inputs, results), final, worker=worker), "quarantined": True}

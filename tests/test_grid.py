@@ -31,7 +31,9 @@ def client():
 
 class KillWorkerDuring(WorkerPlugin):
     """Test fault: the worker process dies 0.5 s into a chunk whose name contains
-    `needle`, at most `times` times in all (counted in files, across restarts)."""
+    `needle`, at most `times` times in all (counted in files, across restarts). The tests
+    make that chunk's rows sleep 2.4 s in all, so the kill lands mid-chunk on any machine:
+    a slower or busier one only makes the chunk longer."""
 
     def __init__(self, needle: str, marks: str, times: int):
         self.needle, self.marks, self.times = needle, marks, times

@@ -112,7 +112,7 @@ def test_one_process_accumulating_two_equals_two_processes(model, curated, tmp_p
     assert len(curve(tmp_path / "one")) == 7
     # the same folder resumed on another number of processes would replay other micro-batches: refused
     refused = run_module([*common, "--output", str(tmp_path / "two")], tmp_path)
-    assert refused.returncode == 2 and "processes=2, not 1" in refused.stderr
+    assert refused.returncode == 2 and "processes: 2 there, 1 now" in refused.stderr
 
 
 @pytest.mark.parametrize("processes", [1, pytest.param(2, marks=pytest.mark.slow)])
@@ -228,17 +228,17 @@ def test_bad_input_is_one_line_and_exit_2(model, curated, broken, tmp_path, caps
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "keep.txt").write_text("mine")
-    assert "holds something else" in run(output=taken)
+    assert "holds files that are not a training run" in run(output=taken)
     assert (taken / "keep.txt").read_text() == "mine"
 
     done = tmp_path / "done"
     assert main(["train", "run", "--model", str(model), "--data", str(curated), "--output", str(done),
                  "--max-steps", "1", *SMALL, "--cache-dir", str(tmp_path / "cache")]) == 0
     capsys.readouterr()
-    assert "lr=0.003, not 0.001" in run("--lr", "1e-3", output=done)
+    assert "lr: 0.003 there, 0.001 now" in run("--lr", "1e-3", output=done)
     other_model = tmp_path / "other-model"
     shutil.copytree(model, other_model)
-    assert "model=" in run(model_dir=other_model, output=done)
+    assert "model: " in run(model_dir=other_model, output=done)
 
 
 def test_unreadable_shard_is_an_input_error_not_a_crash(curated, tmp_path):

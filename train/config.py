@@ -6,7 +6,6 @@ holds something other than this run, all before the trainer loads any data or mo
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,9 +13,8 @@ from accelerate import Accelerator
 from viscode.train import attention
 from viscode.train.options import ATTENTIONS, PRECISIONS, VARLEN
 
+from viscode import shards
 from viscode.errors import InputError
-
-RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +83,11 @@ def check_output(config: TrainConfig, accelerator: Accelerator) -> dict:
     """The run record to write: a new or empty folder will become this run's, a folder of this run (same
     trajectory, same process count) is resumed, anything else is refused naming the first difference.
     Nothing is written here, so a run refused later (bad data, no model) leaves the folder as it was."""
-    out, record = config.output, config.output / RUN_FILE
     # the process count decides which micro-batches make each step, so a resume must keep it too
-    wanted = {**config.trajectory(), "processes": accelerator.num_processes}
-    if record.is_file():
-        try:
-            had = json.loads(record.read_text())["trajectory"]
-        except (ValueError, KeyError, TypeError):
-            raise InputError(f"{record}: not a viscode training record; choose another --output") from None
-        for key in sorted(set(wanted) | set(had)):
-            if had.get(key) != wanted.get(key):
-                raise InputError(f"{out}: holds a run with {key}={had.get(key)!r}, not {wanted.get(key)!r}; "
-                                 "rerun with the same settings to resume, or choose another --output")
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out}: exists and holds something else; choose an empty or new --output")
-    return {"trajectory": wanted}
+    record = {**config.trajectory(), "processes": accelerator.num_processes}
+    shards.check(config.output, record, force=False, what="training run",
+                 remedy="rerun with its settings to resume, or choose another --output")
+    return record
 
 
 def precision(config: TrainConfig, cuda: bool) -> str:

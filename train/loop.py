@@ -27,7 +27,7 @@ from transformers import get_cosine_schedule_with_warmup
 from transformers.utils import logging as hf_logging
 from viscode.train import attention, checkpoint, flops
 from viscode.train.checkpoint import TrainerState
-from viscode.train.config import RUN_FILE, TrainConfig, attention_implementation, check, check_output, precision
+from viscode.train.config import TrainConfig, attention_implementation, check, check_output, precision
 from viscode.train.data import RowFilter, open_split, read_rows
 from viscode.train.final import save_final
 from viscode.train.model import config_digest, load_model, load_tokenizer
@@ -37,7 +37,7 @@ from viscode.train.tokens import IGNORE, TokenizedSplit, TokenSettings, load_or_
 
 from viscode.cache import cache_root
 from viscode.errors import InputError
-from viscode.shards import write_json
+from viscode.shards import RUN_FILE, lock_folder, write_json
 
 METRICS_FILE = "metrics.jsonl"
 TRACKERS = {"tensorboard": is_tensorboard_available, "wandb": is_wandb_available}
@@ -103,6 +103,7 @@ class Trainer:
         if self.attn == VARLEN:
             attention.register()
         self.record = check_output(config, self.acc)
+        self.lock = None
         self.state = TrainerState()
         set_seed(config.seed)
 
@@ -150,6 +151,9 @@ class Trainer:
                 f"out of GPU memory at step {self.state.global_step + 1} ({self.config.batch_tokens} tokens a "
                 "micro-batch): try a smaller --batch-tokens with more --grad-accum, --gradient-checkpointing, "
                 "or sharding (deploy/accelerate/fsdp2.yaml)") from None
+        finally:
+            if self.lock:
+                self.lock.close()
 
     def _run(self) -> TrainReport:
         config, acc = self.config, self.acc
@@ -179,8 +183,10 @@ class Trainer:
         model = load_model(config.model, attn_implementation=self.attn, dtype=self.weight_dtype)
         model.config.use_cache = False
         acc.wait_for_everyone()
-        if acc.is_main_process and not (config.output / RUN_FILE).is_file():
-            write_json(self.record, config.output / RUN_FILE)  # only now: everything the run needs has loaded
+        if acc.is_main_process:  # only now, when everything the run needs has loaded: one run per folder
+            self.lock = lock_folder(config.output)
+            if not (config.output / RUN_FILE).is_file():
+                write_json(self.record, config.output / RUN_FILE)
         acc.wait_for_everyone()
         if config.gradient_checkpointing:
             if hasattr(model, "activation_checkpointing_enable"):  # its name from transformers 5.2x on

@@ -200,23 +200,28 @@ def lock_holder(folder: Path) -> str | None:
     return None
 
 
-def check(folder: Path, identity: dict, *, force: bool, what: str) -> bool:
+FORCE_OR_ELSEWHERE = "pass --force to start over there, or choose another --output"
+
+
+def check(folder: Path, identity: dict, *, force: bool, what: str, remedy: str = FORCE_OR_ELSEWHERE) -> bool:
     """True when `folder` holds this very run (a resume), False when it is free (or `force`
     replaces what is there); refuses, naming the first setting that differs, a folder with
-    another run or with files but no record. Writes nothing, so a run can check before it
-    starts anything."""
+    another run or with files but no record. Only `identity`'s keys are compared: a run may
+    record more in `run.json` as it goes. Writes nothing, so a run can check before it starts
+    anything."""
     record = folder / RUN_FILE
     if record.exists():
         try:
             previous = json.loads(record.read_text())
         except (OSError, ValueError):
             previous = None
+        if isinstance(previous, dict):
+            previous = {key: previous.get(key) for key in identity}
         if previous == identity:
             return True
         if not force:
             differs = _first_difference(previous, identity)
-            raise FolderTaken(f"{folder}: holds a {what} with other settings ({differs}); pass --force to start "
-                              "over there, or choose another --output")
+            raise FolderTaken(f"{folder}: holds a {what} with other settings ({differs}); {remedy}")
     elif not force and folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()):
         raise FolderTaken(f"{folder}: holds files that are not a {what}; choose an empty or new --output")
     return False

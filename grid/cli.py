@@ -1,4 +1,4 @@
-"""`viscode harvest` (candidates in) and `viscode grid run|status|worker` (results out)."""
+"""`viscode grid run|status|worker`: candidate shards in, results out."""
 
 from __future__ import annotations
 
@@ -6,78 +6,20 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from viscode.sandbox.result import STATUSES
 from viscode.sandbox.sandbox import SandboxError, ensure_font_cache, nsjail_problem
 
 from viscode.errors import UsageError
 
-from .candidates import harvest as harvest_mod
-from .candidates import synth
 from .cluster import default_workers
 from .executor import SandboxSettings
 from .job import GridState, run_grid
 from .status import JobStatus, job_status
-
-
-def add_harvest_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "harvest", help="real code (or `harvest synth`: generated programs) in, candidate shards out",
-        description="viscode harvest SRC... --output DIR | viscode harvest synth --count N --seed S --output DIR")
-    parser.add_argument("sources", nargs="+", metavar="SRC",
-                        help=".py files, folders, tar/zip archives, notebooks, Parquet/JSONL dumps; or `synth`")
-    parser.add_argument("--output", required=True, metavar="DIR")
-    parser.add_argument("--text-column", default="content", help="code column of Parquet/JSONL sources")
-    parser.add_argument("--max-code-kb", type=int, default=1024, metavar="KB",
-                        help="larger code is skipped (a file, a record, a notebook's code cells)")
-    parser.add_argument("--count", type=int, help="synth: how many programs")
-    parser.add_argument("--seed", type=int, default=0, help="synth: the seed (same seed, same programs)")
-    parser.add_argument("--fault-rate", type=float, default=0.15, help="synth: share of deliberately faulty programs")
-    parser.add_argument("--force", action="store_true", help="replace shards already in DIR")
-    parser.set_defaults(handler=harvest_command)
-
-
-def harvest_command(args: argparse.Namespace, console: Console) -> int:
-    output = Path(args.output)
-    err = Console(stderr=True)
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, transient=True)
-    if args.sources == ["synth"]:
-        if args.count is None:
-            raise UsageError("harvest synth needs --count N")
-        with progress:
-            task = progress.add_task("synthesizing", total=args.count)
-            manifest = synth.write_synth(output, args.count, args.seed, fault_rate=args.fault_rate, force=args.force,
-                                         on_progress=lambda n: progress.update(task, completed=n))
-        counts = manifest["counts"]
-        console.print(f"{manifest['rows']:,} programs ({counts.get('faulty', 0):,} deliberately faulty, "
-                      f"{counts.get('duplicate', 0)} duplicates dropped) in {manifest['seconds']:.1f} s "
-                      f"({manifest['rows'] / max(manifest['seconds'], 1e-9):,.0f}/s)")
-    else:
-        if "synth" in args.sources:
-            raise UsageError("`synth` must be alone: viscode harvest synth --count N --seed S --output DIR")
-        if args.max_code_kb <= 0:
-            raise UsageError(f"--max-code-kb must be positive, got {args.max_code_kb}")
-        with progress:
-            task = progress.add_task("harvesting", total=None)
-            manifest = harvest_mod.harvest(
-                args.sources, output, text_column=args.text_column, max_bytes=args.max_code_kb * 1024,
-                force=args.force,
-                on_progress=lambda st: progress.update(task, completed=st.seen,
-                                                       description=f"harvesting: {st.kept:,} kept"))
-        counts = manifest["counts"]
-        skipped = ", ".join(f"{k}={v:,}" for k, v in counts.items() if v and k not in ("kept", "seen"))
-        console.print(f"{counts['seen']:,} files/records seen, {counts['kept']:,} candidates kept in "
-                      f"{manifest['seconds']:.1f} s; skipped: {skipped or 'none'}")
-    libraries = ", ".join(f"{k}={v:,}" for k, v in manifest["libraries"].items())
-    console.print(f"libraries: {libraries or '-'}")
-    console.print(f"{len(manifest['shards'])} shard(s) and manifest.json in {output}", markup=False)
-    return 0
 
 
 def add_parser(subparsers) -> None:

@@ -2,7 +2,7 @@
 measured in this one run on this machine, each in a fresh process.
 
 Input: a grid output of --rows rows (default 50,000) in shards of 1,000, built once
-and kept in --workdir: synthesized programs (`harvest synth`, seed 11; the faulty 15%
+and kept in --workdir: synthesized programs (`candidates synth`, seed 11; the faulty 15%
 as error rows) with one distinct PNG chart each, drawn with Pillow at the sandbox's
 700x400 size, plus planted bad rows: 3% exact duplicates (another row's code with a
 comment, same image), 2% blank images, 1% truncated PNGs.

@@ -1,6 +1,6 @@
 """Grid speed against the bare sandbox, all measured in this one run on this machine.
 
-Paths, each over the same synthesized candidates (`harvest synth`, seed 1):
+Paths, each over the same synthesized candidates (`candidates synth`, seed 1):
   bare x1/x2   one or two warm Sandboxes (threads of this process) running the snippets,
                dealt out round-robin (the sandbox's own per-snippet cost: the baselines)
   grid 1 / 2   the grid on the embedded LocalCluster with 1 and 2 workers, warm mode
@@ -12,7 +12,7 @@ cluster, so they compare steady-state costs. The per-core cost is wall x workers
 Driver memory: the driver's peak RSS (scheduler included: the embedded cluster runs it
 in the driver process) for 10k and 100k trivial snippets, each in a fresh process.
 
-Candidate sources: `harvest synth` on every CPU against one process, and `harvest` of a tar.gz
+Candidate sources: `candidates synth` on every CPU against one process, and `candidates harvest` of a tar.gz
 and of a Parquet dump against just reading and decoding the same items.
 
 Usage: .venv/bin/python perf/grid_speed.py [--part all|candidates|grid|memory] [--rows N]
@@ -143,7 +143,7 @@ def candidates_table(console: Console, programs: int = 50_000) -> None:
         started = time.perf_counter()
         write_synth(work / "synth", programs, 9)
         every = time.perf_counter() - started
-        table.add_row("harvest synth (all CPUs, shards)", f"{programs / every:,.0f}", "synthesize() in one process",
+        table.add_row("candidates synth (all CPUs, shards)", f"{programs / every:,.0f}", "synthesize() in one process",
                       f"{programs / one:,.0f}", f"{one / every:.2f}x faster")
         codes = [c for shard in sorted((work / "synth").glob("*.parquet"))
                  for c in pq.read_table(shard, columns=["code"]).column("code").to_pylist()]
@@ -155,8 +155,8 @@ def candidates_table(console: Console, programs: int = 50_000) -> None:
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
         pq.write_table(pa.table({"content": codes}), work / "dump.parquet")
-        for name, source, floor in (("harvest tar.gz of .py files", archive, _read_tar),
-                                    ("harvest Parquet dump", work / "dump.parquet", _read_parquet_column)):
+        for name, source, floor in (("candidates harvest tar.gz of .py files", archive, _read_tar),
+                                    ("candidates harvest Parquet dump", work / "dump.parquet", _read_parquet_column)):
             started = time.perf_counter()
             floor(source)
             base = time.perf_counter() - started

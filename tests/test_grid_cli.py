@@ -1,4 +1,4 @@
-"""The grid and harvest commands as operators use them: a driver killed with SIGKILL
+"""The grid and candidates commands as operators use them: a driver killed with SIGKILL
 and rerun, a job's status from its folder, and one-line errors with exit codes."""
 
 from __future__ import annotations
@@ -88,16 +88,16 @@ def test_harvest_and_synth_commands(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "plot.py").write_text("import matplotlib.pyplot as plt\nplt.plot([1, 2])\n")
     (tmp_path / "src" / "other.py").write_text("print('no plot here')\n")
-    proc = viscode("harvest", str(tmp_path / "src"), "--output", str(tmp_path / "h"))
+    proc = viscode("candidates", "harvest", str(tmp_path / "src"), "--output", str(tmp_path / "h"))
     assert proc.returncode == 0, proc.stderr
     assert "2 files/records seen, 1 candidates kept" in proc.stdout and "no_plotting=1" in proc.stdout
-    proc = viscode("harvest", "synth", "--count", "40", "--seed", "3", "--output", str(tmp_path / "s"))
+    proc = viscode("candidates", "synth", "--count", "40", "--seed", "3", "--output", str(tmp_path / "s"))
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert manifest["rows"] + manifest["counts"].get("duplicate", 0) == 40
-    again = viscode("harvest", "synth", "--count", "40", "--seed", "3", "--output", str(tmp_path / "s"))
+    again = viscode("candidates", "synth", "--count", "40", "--seed", "3", "--output", str(tmp_path / "s"))
     assert again.returncode == 2 and "--force" in one_line_error(again)
-    proc = viscode("harvest", "synth", "--output", str(tmp_path / "t"))
+    proc = viscode("candidates", "synth", "--output", str(tmp_path / "t"))
     assert proc.returncode == 2 and "--count" in one_line_error(proc)
 
 

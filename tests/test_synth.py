@@ -105,7 +105,7 @@ def test_write_synth_writes_verifiable_shards_and_a_manifest(tmp_path):
     progress = []
     manifest = write_synth(tmp_path / "out", 120, seed=4, on_progress=progress.append)
     assert json.loads((tmp_path / "out" / "manifest.json").read_text()) == manifest
-    assert manifest["kind"] == "candidates" and manifest["command"] == "harvest synth --count 120 --seed 4"
+    assert manifest["kind"] == "candidates" and manifest["command"] == "candidates synth --count 120 --seed 4"
     assert manifest["config"] == {"count": 120, "seed": 4, "fault_rate": 0.15}
     counts = manifest["counts"]
     assert counts["generated"] == 120 and manifest["rows"] == 120 - counts["duplicate"]

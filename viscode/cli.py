@@ -10,6 +10,7 @@ from viscode.bench import cli as bench_cli
 from viscode.curation import cli as curation_cli
 from viscode.curation.llm import LLMError
 from viscode.grid import cli as grid_cli
+from viscode.grid.candidates import cli as candidates_cli
 from viscode.grid.cluster import ClusterUnavailable
 from viscode.grid.job import GridError
 from viscode.llm import EndpointError
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(sub)
     sandbox_cli.add_parser(sub)
-    grid_cli.add_harvest_parser(sub)
+    candidates_cli.add_parser(sub)
     grid_cli.add_parser(sub)
     curation_cli.add_parser(sub)
     train_cli.add_parser(sub)

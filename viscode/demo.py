@@ -21,6 +21,7 @@ from rich.markdown import Markdown
 from viscode.bench import cli as bench_cli
 from viscode.curation import cli as curation_cli
 from viscode.grid import cli as grid_cli
+from viscode.grid.candidates import cli as candidates_cli
 from viscode.train import cli as train_cli
 
 
@@ -40,8 +41,8 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
     candidates, grid, curated = args.workdir / "candidates", args.workdir / "grid", args.workdir / "curated"
     shutil.rmtree(grid, ignore_errors=True)
     console.rule("1. synthesize candidates")
-    grid_cli.harvest_command(argparse.Namespace(sources=["synth"], output=str(candidates), count=args.count,
-                                                seed=args.seed, fault_rate=0.15, force=True), console)
+    candidates_cli.synth_command(argparse.Namespace(output=str(candidates), count=args.count, seed=args.seed,
+                                                    fault_rate=0.15, force=True), console)
     console.rule("2. run them on the grid")
     status = grid_cli.run_command(argparse.Namespace(
         inputs=[str(candidates)], output=str(grid), workers=args.workers, scheduler=None, chunk_size=None,

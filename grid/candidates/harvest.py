@@ -104,7 +104,7 @@ def harvest(sources: list[str | Path], output: Path, *, text_column: str = "cont
     Manifest counts = skip reasons + kept + seen. Sources are checked before the output folder is touched.
     """
     checked = _check_sources(sources, text_column)
-    writer = CandidateWriter(Path(output), command="viscode harvest", force=force)
+    writer = CandidateWriter(Path(output), command="viscode candidates harvest", force=force)
     stats = HarvestStats()
     reported = 0.0
     for row in _rows(checked, text_column, max_bytes, stats):

@@ -1,5 +1,5 @@
-"""Candidate shards: the grid's input, written by `viscode harvest` (real code) and
-`viscode harvest synth` (generated programs).
+"""Candidate shards: the grid's input, written by `viscode candidates harvest` (real code) and
+`viscode candidates synth` (generated programs).
 
 Each row has at least `id` (digest of the normalized code), `code`, `source` (where
 it came from) and `libraries` (plotting libraries it uses); `licence` and any other

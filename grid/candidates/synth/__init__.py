@@ -119,7 +119,7 @@ def write_synth(output: Path, count: int, seed: int = 0, *, fault_rate: float = 
         raise InputError(f"count must be >= 1, got {count}")
     if not 0 <= fault_rate <= 1:
         raise InputError(f"fault_rate must be between 0 and 1, got {fault_rate}")
-    writer = CandidateWriter(Path(output), command=f"harvest synth --count {count} --seed {seed}", force=force)
+    writer = CandidateWriter(Path(output), command=f"candidates synth --count {count} --seed {seed}", force=force)
     seen: set[str] = set()
     counts = {"generated": 0, "faulty": 0, "duplicate": 0}
     for n, row in enumerate(_in_parallel(count, seed, fault_rate), 1):

@@ -1,5 +1,6 @@
-"""The global decisions over the narrow index: which rows ran and drew a usable image,
-which survive exact, near-code and near-image deduplication and the balance caps.
+"""The global decisions over the narrow index, one filter at a time: which rows ran and
+drew a usable image, which survive exact, near-code and near-image deduplication and
+the balance caps. Each filter takes the kept rows and returns them with its stage record.
 
 Every winner is chosen by a stable key (`order`: snippet id, then grid job, shard and
 row), never by scan order, so the same inputs give the same survivors however files
@@ -22,6 +23,7 @@ from viscode.curation.stages import Stage
 from viscode.errors import InputError
 
 ORDER = pl.concat_str([pl.col("id"), pl.col("shard"), pl.col("row").cast(pl.String).str.zfill(12)], separator="\x1f")
+FAILED = pl.col("reason").str.starts_with("status_")  # the row did not run ok (null: it passed every check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,12 @@ def stable_fraction_of(column: str, salt: str) -> pl.Expr:
     return pl.col(column).map_elements(lambda key: stable_fraction(key, salt), return_dtype=pl.Float64)
 
 
-def _check_ids(index: pl.LazyFrame) -> None:
+def index_rows(index_paths: list[Path]) -> pl.LazyFrame:
+    """Every analysed row with its stable key."""
+    return pl.scan_parquet(index_paths).with_columns(ORDER.alias("order"))
+
+
+def check_ids(index: pl.LazyFrame) -> None:
     """The same id must mean the same program (up to comments and layout), or provenance
     would be ambiguous. Only kept rows matter: a failed row never reaches the output."""
     clash = (index.filter(pl.col("reason").is_null())
@@ -53,18 +60,59 @@ def _check_ids(index: pl.LazyFrame) -> None:
         raise InputError(f"snippet id {row['id']!r} names different code in {row['a']} and {row['b']}")
 
 
-def _reasons(index: pl.LazyFrame) -> tuple[Stage, Stage]:
-    counts = dict(index.group_by("reason").len().collect(engine="streaming").iter_rows())
-    total = sum(counts.values())
+def _reasons(index: pl.LazyFrame) -> dict[str | None, int]:
+    return dict(index.group_by("reason").len().collect(engine="streaming").iter_rows())
+
+
+def ran_ok(index: pl.LazyFrame) -> Stage:
+    """Rows whose snippet ran without error or timeout."""
+    counts = _reasons(index)
     failed = {k: v for k, v in counts.items() if k and k.startswith("status_")}
-    images = {k: v for k, v in counts.items() if k and not k.startswith("status_")}
-    ran_ok = total - sum(failed.values())
-    return (Stage("ran ok", total, ran_ok, failed),
-            Stage("usable image", ran_ok, ran_ok - sum(images.values()), images))
+    total = sum(counts.values())
+    return Stage("ran ok", total, total - sum(failed.values()), failed)
+
+
+def usable_image(index: pl.LazyFrame) -> tuple[pl.DataFrame, Stage]:
+    """Rows that ran ok and drew an image that passed the checks, as the narrow kept rows."""
+    counts = _reasons(index.filter(~FAILED.fill_null(False)))
+    images = {k: v for k, v in counts.items() if k}
+    ran = sum(counts.values())
+    frame = (index.filter(pl.col("reason").is_null())
+             .select("order", "shard", "row", "id", "code_key", "image_index", "image_phash", "library",
+                     "chart_kinds", "data_origin")
+             .sort("order").collect(engine="streaming"))
+    return frame, Stage("usable image", ran, ran - sum(images.values()), images)
+
+
+def exact_dedup(frame: pl.DataFrame) -> tuple[pl.DataFrame, Stage]:
+    """One row per normalized code: the smallest `order` of each."""
+    winners = frame.group_by("code_key").agg(pl.col("order").min())
+    exact = frame.join(winners, on="order", how="semi").sort("order").drop("code_key")
+    return exact, Stage("exact code dedup", frame.height, exact.height, {"duplicate_code": frame.height - exact.height})
 
 
 def _keep_representatives(frame: pl.DataFrame, representatives: list[str]) -> pl.DataFrame:
     return frame.filter(pl.Series(representatives) == frame["order"])
+
+
+def near_duplicate_code(frame: pl.DataFrame, index: pl.LazyFrame, minhash: MinHashConfig,
+                        ) -> tuple[pl.DataFrame, Stage]:
+    """One row per MinHash-LSH cluster of code; signatures come from the index, only for these rows."""
+    width = minhash.bands * minhash.rows  # straight into one uint32 array
+    sigs = (index.join(frame.lazy().select("order"), on="order", how="semi").sort("order")
+            .select(pl.col("signature").list.to_array(width)).collect(engine="streaming")
+            .to_series().to_numpy().reshape(-1, width).astype(np.uint32))
+    near = _keep_representatives(frame, near_duplicate_clusters(frame["order"].to_list(), sigs, minhash))
+    return near, Stage("near-duplicate code", frame.height, near.height,
+                       {"near_duplicate_code": frame.height - near.height})
+
+
+def near_duplicate_image(frame: pl.DataFrame, max_distance: int) -> tuple[pl.DataFrame, Stage]:
+    """One row per cluster of images within `max_distance` pHash bits."""
+    distinct = _keep_representatives(frame, image_clusters(frame["order"].to_list(), frame["image_phash"].to_list(),
+                                                           max_distance))
+    return distinct, Stage("near-duplicate image", frame.height, distinct.height,
+                           {"near_duplicate_image": frame.height - distinct.height})
 
 
 def _cap(frame: pl.DataFrame, column: str, caps: tuple[tuple[str, int], ...], explode: bool) -> pl.DataFrame:
@@ -78,39 +126,11 @@ def _cap(frame: pl.DataFrame, column: str, caps: tuple[tuple[str, int], ...], ex
     return frame.sort("order")
 
 
-def decide(index_paths: list[Path], *, minhash: MinHashConfig, phash_distance: int, caps: Caps,
-           ) -> tuple[pl.DataFrame, list[Stage]]:
-    """Survivors (one row each, sorted by `order`) and the stages that led to them."""
-    index = pl.scan_parquet(index_paths).with_columns(ORDER.alias("order"))
-    _check_ids(index)
-    ran, usable = _reasons(index)
-    frame = (index.filter(pl.col("reason").is_null())
-             .select("order", "shard", "row", "id", "code_key", "image_index", "image_phash", "library",
-                     "chart_kinds", "data_origin")
-             .sort("order").collect(engine="streaming"))
-    stages = [ran, usable]
-
-    winners = frame.group_by("code_key").agg(pl.col("order").min())
-    exact = frame.join(winners, on="order", how="semi").sort("order")
-    stages.append(Stage("exact code dedup", frame.height, exact.height, {"duplicate_code": frame.height - exact.height}))
-
-    width = minhash.bands * minhash.rows  # signatures of exact winners only, straight into one uint32 array
-    sigs = (index.join(exact.lazy().select("order"), on="order", how="semi").sort("order")
-            .select(pl.col("signature").list.to_array(width)).collect(engine="streaming")
-            .to_series().to_numpy().reshape(-1, width).astype(np.uint32))
-    near = _keep_representatives(exact, near_duplicate_clusters(exact["order"].to_list(), sigs, minhash))
-    stages.append(Stage("near-duplicate code", exact.height, near.height,
-                        {"near_duplicate_code": exact.height - near.height}))
-
-    reps = image_clusters(near["order"].to_list(), near["image_phash"].to_list(), phash_distance)
-    distinct = _keep_representatives(near, reps)
-    stages.append(Stage("near-duplicate image", near.height, distinct.height,
-                        {"near_duplicate_image": near.height - distinct.height}))
-
-    ranked = distinct.with_columns(stable_fraction_of("id", "balance").alias("rank"))  # ids are unique here
+def balance_caps(frame: pl.DataFrame, caps: Caps) -> tuple[pl.DataFrame, Stage]:
+    """At most so many rows per library, then per chart kind."""
+    ranked = frame.with_columns(stable_fraction_of("id", "balance").alias("rank"))  # ids are unique here
     by_library = _cap(ranked, "library", caps.library, explode=False)
     by_kind = _cap(by_library, "chart_kinds", caps.chart_kind, explode=True)
-    stages.append(Stage("balance caps", distinct.height, by_kind.height,
-                        {"library_cap": distinct.height - by_library.height,
-                         "chart_kind_cap": by_library.height - by_kind.height}))
-    return by_kind.drop("rank").drop("code_key"), stages
+    return by_kind.drop("rank"), Stage("balance caps", frame.height, by_kind.height,
+                                       {"library_cap": frame.height - by_library.height,
+                                        "chart_kind_cap": by_library.height - by_kind.height})

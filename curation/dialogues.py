@@ -14,10 +14,13 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 from viscode.curation.code_feedback import FeedbackFilter, read_code_feedback
+from viscode.curation.decontam import BenchmarkIndex
 from viscode.curation.repair import dialogue, variants
-from viscode.curation.rows import MESSAGES
+from viscode.curation.rows import MESSAGES, snippet_rows
+from viscode.curation.source import ResultShard
 from viscode.curation.stages import Stage
 from viscode.curation.tags import tag
+from viscode.curation.write import write_part
 from viscode.grid.executor import SandboxSettings
 from viscode.grid.job import GridState, run_grid
 
@@ -65,6 +68,18 @@ def repair_dialogues(sample: pl.DataFrame, *, workdir: Path, settings: SandboxSe
     return rows, Stage("repair dialogues", sample.height, rows.height, dropped)
 
 
+def repair_parts(dialogues: pl.DataFrame | None, shards: list[ResultShard], folder: Path) -> tuple[Path, ...]:
+    """Repair rows as curated rows, written in one part per result shard their images come from."""
+    if dialogues is None or not dialogues.height:
+        return ()
+    rows = dialogues.with_columns(pl.col("id").alias("snippet_id"), ("repair-" + pl.col("variant_id")).alias("id"),
+                                  pl.lit("repair").alias("kind"))
+    paths, jobs = {s.key: str(s.path) for s in shards}, {s.key: s.grid_job for s in shards}
+    return tuple(write_part(snippet_rows(group.sort("id"), paths, jobs),
+                            folder / f"repair-{Path(paths[shard]).stem}-{jobs[shard][:8]}.parquet")
+                 for (shard,), group in rows.group_by("shard"))
+
+
 def feedback_dialogues(paths: list[Path], flt: FeedbackFilter) -> tuple[pl.DataFrame, Stage]:
     """Imported Code-Feedback dialogues, tagged like the rest; counts per filter reason."""
     records: list[dict] = []
@@ -92,3 +107,13 @@ def feedback_dialogues(paths: list[Path], flt: FeedbackFilter) -> tuple[pl.DataF
         "instruction": pl.String, "library": pl.String, "chart_kinds": pl.List(pl.String), "data_origin": pl.String})
     return frame, Stage("code-feedback import", len(records) + sum(dropped.values()) - dropped.get(
         "duplicate_dialogue", 0), frame.height, dropped)
+
+
+def leak_free(imported: pl.DataFrame, stage: Stage, benchmark: BenchmarkIndex, threshold: float,
+              ) -> tuple[pl.DataFrame, Stage]:
+    """Imported dialogues that overlap no benchmark task; the import stage counts the rest."""
+    leaked = pl.Series(benchmark.leaks(list(imported.select("instruction", "code").iter_rows()), threshold),
+                       dtype=pl.Boolean)
+    clean = imported.filter(~leaked)
+    return clean, Stage(stage.name, stage.input, clean.height,
+                        {**stage.dropped, "benchmark_overlap": imported.height - clean.height})

@@ -28,6 +28,12 @@ class FillTask:
     buckets: Path
 
 
+def write_part(frame: pl.DataFrame, path: Path) -> Path:
+    """One part of curated rows (image references, not PNG bytes), for `assign` and `fill`."""
+    write_parquet(frame.to_arrow(), path)
+    return path
+
+
 def assign(parts: list[Path], shard_rows: int, folder: Path) -> list[Path]:
     """Output shard of every row (ids sorted within their split, `shard_rows` to a shard),
     written as one small assignment file per part so each part reads only its own."""

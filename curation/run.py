@@ -24,7 +24,8 @@ Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 class Workers:
     """One process pool for the parallel steps of a run, so workers import the curation
-    modules once; steps report each finished task."""
+    modules once; steps report each finished task. `close` frees the pool's memory before
+    a step that needs it elsewhere (the repair grid's cluster); the next `map` opens a new one."""
 
     def __init__(self, jobs: int, on_progress: Progress | None) -> None:
         self.jobs = jobs

@@ -146,9 +146,11 @@ def decontaminate(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
 
 
 def repairs(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
-    """Grid-verified repair dialogues for the sample."""
+    """Grid-verified repair dialogues for the sample. The process pool closes first: the
+    repair grid runs its own cluster, and both holding memory at once is what to avoid."""
     if flow.sample is None:
         return flow, None
+    run.workers.close()
     config = run.config
     dialogues, stage = repair_dialogues(flow.sample, workdir=run.work, settings=config.repair_settings,
                                         scheduler=config.scheduler, workers=config.workers, on_update=run.on_grid)

@@ -80,6 +80,6 @@ def finish_part(task: FinishTask) -> tuple[int, pl.DataFrame]:
     frame = (frame.with_columns(pl.Series("instruction", texts, dtype=pl.String)).filter(~leaked)
              .with_columns(pl.lit("single").alias("kind"), pl.col("id").alias("snippet_id"),
                            pl.lit(None, pl.String).alias("fault")))
-    frame = frame.with_columns(single_turns(frame))
+    frame = frame.with_columns(single_turns())
     write_parquet(snippet_rows(frame, task.paths, task.jobs).to_arrow(), task.rows_path)
     return int(leaked.sum()), sampled(frame, "repair", task.repair_fraction)

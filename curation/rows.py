@@ -7,8 +7,6 @@ from __future__ import annotations
 import polars as pl
 from viscode.curation.decide import stable_fraction_of
 
-from viscode.selfdebug import code_block
-
 MESSAGES = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
 
 
@@ -23,11 +21,20 @@ def with_split(frame: pl.DataFrame, val_fraction: float) -> pl.DataFrame:
                               .then(pl.lit("val")).otherwise(pl.lit("train")).alias("split"))
 
 
-def single_turns(frame: pl.DataFrame) -> pl.Series:
+def code_block(code: pl.Expr) -> pl.Expr:
+    """`viscode.selfdebug.code_block` of every value: the code in one python fence, blank
+    lines around it dropped."""
+    return pl.concat_str(pl.lit("```python\n"), code.str.strip_chars("\n"), pl.lit("\n```"))
+
+
+def turn(role: str, content: pl.Expr) -> pl.Expr:
+    return pl.struct(pl.lit(role).alias("role"), content.alias("content"))
+
+
+def single_turns() -> pl.Expr:
     """instruction -> working code, the VisCode-200K conversation layout."""
-    return pl.Series("messages", [
-        [{"role": "user", "content": inst}, {"role": "assistant", "content": code_block(code)}]
-        for inst, code in frame.select("instruction", "code").iter_rows()], dtype=MESSAGES)
+    return pl.concat_list(turn("user", pl.col("instruction")),
+                          turn("assistant", code_block(pl.col("code")))).cast(MESSAGES).alias("messages")
 
 
 def snippet_rows(frame: pl.DataFrame, paths: dict[str, str], jobs: dict[str, str]) -> pl.DataFrame:

@@ -44,15 +44,11 @@ def rules_part(task: PairTask) -> int:
     return table.height
 
 
-def _instruction(row: dict) -> Instruction:
-    return Instruction(**{p: row[p] for p in PARTS})
-
-
 def rewrite_with_llm(path: Path, writer: InstructionWriter) -> None:
     """Replace one part's rule-based instructions with the LLM's (rules stay where it failed)."""
     frame = pl.read_parquet(path)
-    rows = frame.select("order", "code", *PARTS).to_dicts()
-    results = writer.write_all([(r["order"], r["code"], _instruction(r)) for r in rows])
+    results = writer.write_all([(order, code, Instruction(*parts))
+                                for order, code, *parts in frame.select("order", "code", *PARTS).iter_rows()])
     frame = frame.with_columns(
         *[pl.Series(p, [getattr(inst, p) for inst, _ in results], dtype=pl.String) for p in PARTS],
         pl.Series("instruction_source", [source for _, source in results], dtype=pl.String))
@@ -74,7 +70,7 @@ def finish_part(task: FinishTask) -> tuple[int, pl.DataFrame]:
     """Drop rows overlapping a benchmark task, write the part's single rows, and return
     how many were dropped plus the part's sample for repair dialogues."""
     frame = pl.read_parquet(task.paired_path)
-    texts = [_instruction(r).text() for r in frame.select(*PARTS).to_dicts()]
+    texts = [Instruction(*parts).text() for parts in frame.select(*PARTS).iter_rows()]
     leaked = pl.Series(task.benchmark.leaks(list(zip(texts, frame["code"].to_list(), strict=True)), task.threshold),
                        dtype=pl.Boolean)
     frame = (frame.with_columns(pl.Series("instruction", texts, dtype=pl.String)).filter(~leaked)

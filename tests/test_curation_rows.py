@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+from viscode.curation.decide import stable_fraction, stable_fraction_of
 from viscode.curation.rows import single_turns
 
 from viscode.selfdebug import code_block
@@ -16,3 +17,8 @@ def test_single_turns_fence_the_code_as_self_debug_does():
     assert messages == [[{"role": "user", "content": f"task {i}"}, {"role": "assistant", "content": code_block(c)}]
                         for i, c in enumerate(CODES)]
 
+
+def test_stable_fraction_of_a_column_is_the_fraction_of_each_value():
+    ids = ["a", "snippet-1", "é", "", "x" * 300]
+    got = pl.DataFrame({"id": ids}).select(stable_fraction_of("id", "split")).to_series().to_list()
+    assert got == [stable_fraction(i, "split") for i in ids]

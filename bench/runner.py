@@ -37,13 +37,13 @@ from viscode.grid.executor import SandboxSettings
 from viscode.cache import cache_root
 from viscode.errors import InputError
 from viscode.llm import ClientConfig, ResponseCache
+from viscode.progress import Progress
 from viscode.selfdebug import code_block, feedback_message
 from viscode.shards import check, claim, lock_folder, write_bytes, write_json
 
 SCHEMA_VERSION = 1
 OWNED = ("work", "images", "attempts.jsonl", "summary.json", "report.md", "contact-sheet.png")
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +176,11 @@ def _judge(cfg: BenchConfig) -> Judge | None:
     return Judge(config, ResponseCache(cache_root() / "judge"))
 
 
-def run_bench(cfg: BenchConfig, progress: Progress | None = None) -> dict:
+def run_bench(cfg: BenchConfig, on_progress: Progress | None = None) -> dict:
     """Run (or resume) the benchmark into `cfg.output`; returns the summary. InputError for bad
     input before any work; EndpointError / ClusterUnavailable when a service is unavailable."""
     started = time.monotonic()
-    report = progress or (lambda what, done, total: None)
+    report = on_progress or (lambda step, done, total: None)
     libraries = check_libraries(tuple(cfg.libraries))
     if cfg.self_debug < 0:
         raise InputError(f"--self-debug must be 0 or more, got {cfg.self_debug}")

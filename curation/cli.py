@@ -164,7 +164,7 @@ def pull_command(args: argparse.Namespace, console: Console) -> int:
     with progress:
         task = progress.add_task("pull", total=None)
         report = pull(args.src, args.output, kinds=args.kind, libraries=args.library, splits=args.split,
-                      on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+                      on_progress=lambda _, done, total: progress.update(task, completed=done, total=total))
     console.print(f"{report.shards} shard(s): {report.copied} copied ({report.resumed} resumed), "
                   f"{report.skipped} already present; {report.rows:,} rows, {report.bytes / 2**20:,.1f} MiB"
                   + (f", {report.filtered_out:,} rows filtered out" if report.filtered_out else ""))

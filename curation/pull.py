@@ -32,6 +32,7 @@ from viscode.curation.schema import CURATED_SCHEMA, CURATED_SCHEMA_VERSION, KIND
 
 from viscode.curated import open_curated
 from viscode.errors import InputError
+from viscode.progress import Progress
 from viscode.shards import (
     IMAGE_ROW_GROUP,
     remove_orphan_temps,
@@ -151,10 +152,10 @@ def _previous_shards(dest: Path) -> dict[str, str]:
 
 
 def pull(src: str | Path, dest: Path, *, kinds: list[str] | None = None, libraries: list[str] | None = None,
-         splits: list[str] | None = None, on_progress: Callable[[int, int], None] | None = None) -> PullReport:
+         splits: list[str] | None = None, on_progress: Progress | None = None) -> PullReport:
     """Copy a curated output from SRC (path or fsspec URL) to `dest`, verifying every shard's sha256.
 
-    kinds/libraries keep only matching rows; splits picks whole splits. on_progress(done, total) counts
+    kinds/libraries keep only matching rows; splits picks whole splits. on_progress("pull", done, total) counts
     bytes of the selected source shards (skipped ones count as done at once).
     """
     src = str(src)
@@ -180,7 +181,7 @@ def pull(src: str | Path, dest: Path, *, kinds: list[str] | None = None, librari
         nonlocal done
         done += n
         if on_progress is not None:
-            on_progress(done, total)
+            on_progress("pull", done, total)
 
     def retire_manifest() -> None:
         """Before the first shard changes: no manifest may describe a folder that is being rewritten."""

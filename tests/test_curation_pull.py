@@ -107,7 +107,7 @@ def assert_full_copy(report: PullReport, dest: Path, manifest: dict) -> None:
 def test_pull_from_local_path(source, tmp_path):
     folder, manifest = source
     seen: list[tuple[int, int]] = []
-    report = pull(str(folder), tmp_path / "dest", on_progress=lambda done, total: seen.append((done, total)))
+    report = pull(str(folder), tmp_path / "dest", on_progress=lambda step, done, total: seen.append((done, total)))
     assert (report.copied, report.resumed, report.skipped) == (3, 0, 0)
     assert report.downloaded == report.bytes == sum(s["bytes"] for s in manifest["shards"])
     assert seen[-1] == (report.bytes, report.bytes)

@@ -14,10 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from viscode.grid.candidates.harvest import SKIP_REASONS, HarvestStats, harvest, iter_candidates
-from viscode.grid.candidates.writer import OutputExists
 
 from viscode.codetext import code_id
-from viscode.shards import verify
+from viscode.shards import FolderTaken, verify
 
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\n"
 SNS = "import seaborn as sns\nsns.histplot([1, 2, 2])\n"
@@ -289,7 +288,7 @@ def test_harvest_writes_verified_shards_and_counts(tmp_path):
     tar_gz(tmp_path / "src" / "d.tar.gz", {"s.py": SNS})
     output = tmp_path / "out"
     progress: list[int] = []
-    manifest = harvest([tmp_path / "src"], output, on_progress=lambda s: progress.append(s.seen))
+    manifest = harvest([tmp_path / "src"], output, on_progress=lambda step, done, total: progress.append(done))
     assert manifest["rows"] == 2
     assert manifest["counts"] == {**dict.fromkeys(SKIP_REASONS, 0), "duplicate": 1, "syntax": 1, "kept": 2, "seen": 4}
     assert manifest["libraries"] == {"matplotlib": 1, "seaborn": 1}
@@ -301,7 +300,8 @@ def test_harvest_writes_verified_shards_and_counts(tmp_path):
     assert table.column("source").to_pylist() == [str(tmp_path / "src" / "a.py"), f"{tmp_path / 'src' / 'd.tar.gz'}!s.py"]
     assert table.column("libraries").to_pylist() == [["matplotlib"], ["seaborn"]]
 
-    with pytest.raises(OutputExists):
-        harvest([tmp_path / "src"], output)
+    assert harvest([tmp_path / "src"], output) == manifest  # the same command finds it done
+    with pytest.raises(FolderTaken, match="holds a candidate set with other settings"):
+        harvest([tmp_path / "src"], output, max_bytes=100)
     assert harvest([tmp_path / "src" / "a.py"], output, force=True)["rows"] == 1
     assert len(list(output.glob("*.parquet"))) == 1

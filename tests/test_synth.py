@@ -12,12 +12,11 @@ import pytest
 from viscode.grid.candidates import synth
 from viscode.grid.candidates.synth import synthesize, write_synth
 from viscode.grid.candidates.synth.faults import FAULTS
-from viscode.grid.candidates.writer import OutputExists
 from viscode.sandbox import Sandbox
 
 from viscode.codetext import code_id, plotting_libraries
 from viscode.errors import InputError
-from viscode.shards import verify
+from viscode.shards import FolderTaken, verify
 
 LIBRARIES = {"matplotlib", "seaborn", "plotly", "pandas"}
 # What each fault kind raises in the pinned library versions.
@@ -103,7 +102,7 @@ def test_bad_arguments_are_refused_with_the_argument_named(call, word):
 
 def test_write_synth_writes_verifiable_shards_and_a_manifest(tmp_path):
     progress = []
-    manifest = write_synth(tmp_path / "out", 120, seed=4, on_progress=progress.append)
+    manifest = write_synth(tmp_path / "out", 120, seed=4, on_progress=lambda step, done, total: progress.append(done))
     assert json.loads((tmp_path / "out" / "manifest.json").read_text()) == manifest
     assert manifest["kind"] == "candidates" and manifest["command"] == "candidates synth --count 120 --seed 4"
     assert manifest["config"] == {"count": 120, "seed": 4, "fault_rate": 0.15}
@@ -116,7 +115,8 @@ def test_write_synth_writes_verifiable_shards_and_a_manifest(tmp_path):
     assert counts["faulty"] == sum(f is not None for f in table.column("fault").to_pylist())
     assert {"chart_kind", "data_origin", "fault", "libraries", "source"} <= set(table.column_names)
     assert progress and progress[-1] == 120
-    with pytest.raises(OutputExists):
+    assert write_synth(tmp_path / "out", 120, seed=4) == manifest  # the same command finds it done
+    with pytest.raises(FolderTaken, match="holds a candidate set with other settings"):
         write_synth(tmp_path / "out", 10)
     assert write_synth(tmp_path / "out", 10, force=True)["rows"] <= 10
 

@@ -229,18 +229,23 @@ def check(folder: Path, identity: dict, *, force: bool, what: str, remedy: str =
 
 def claim(folder: Path, identity: dict, *, force: bool, what: str, owned: tuple[str, ...]) -> bool:
     """`check`, then record `identity` in `folder/run.json`; True on a resume. When the folder is
-    not this run's, the `owned` paths of an old one are removed first, so a crash between the
+    not this run's, the `owned` paths (glob patterns) of an old one are removed first, so a crash between the
     two never mixes runs. Call it holding the folder's lock."""
     if check(folder, identity, force=force, what=what):
         return True
-    for name in owned:
-        path = folder / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+    clear(folder, owned)
     write_json(identity, folder / RUN_FILE)
     return False
+
+
+def clear(folder: Path, owned: tuple[str, ...]) -> None:
+    """Remove what a run writes in `folder`: the paths matching the `owned` glob patterns."""
+    for pattern in owned:
+        for path in folder.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _first_difference(previous, identity: dict) -> str:

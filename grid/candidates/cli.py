@@ -51,8 +51,7 @@ def harvest_command(args: argparse.Namespace, console: Console) -> int:
         task = progress.add_task("harvesting", total=None)
         manifest = harvest(args.sources, output, text_column=args.text_column, max_bytes=args.max_code_kb * 1024,
                            force=args.force,
-                           on_progress=lambda st: progress.update(task, completed=st.seen,
-                                                                  description=f"harvesting: {st.kept:,} kept"))
+                           on_progress=lambda _, done, total: progress.update(task, completed=done, total=total))
     counts = manifest["counts"]
     skipped = ", ".join(f"{k}={v:,}" for k, v in counts.items() if v and k not in ("kept", "seen"))
     console.print(f"{counts['seen']:,} files/records seen, {counts['kept']:,} candidates kept in "
@@ -68,7 +67,7 @@ def synth_command(args: argparse.Namespace, console: Console) -> int:
     with _progress() as progress:
         task = progress.add_task("synthesizing", total=args.count)
         manifest = write_synth(output, args.count, args.seed, fault_rate=args.fault_rate, force=args.force,
-                               on_progress=lambda n: progress.update(task, completed=n))
+                               on_progress=lambda _, done, total: progress.update(task, completed=done))
     counts = manifest["counts"]
     console.print(f"{manifest['rows']:,} programs ({counts.get('faulty', 0):,} deliberately faulty, "
                   f"{counts.get('duplicate', 0)} duplicates dropped) in {manifest['seconds']:.1f} s "

@@ -21,7 +21,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from viscode.codetext import code_id, plotting_libraries
 from viscode.errors import InputError
+from viscode.progress import Progress
 from viscode.shards import url_to_fs
 
 from .writer import CandidateWriter
@@ -98,25 +99,28 @@ def iter_candidates(sources: list[str | Path], *, text_column: str = "content", 
 
 
 def harvest(sources: list[str | Path], output: Path, *, text_column: str = "content", max_bytes: int = 1 << 20,
-            force: bool = False, on_progress: Callable[[HarvestStats], None] | None = None) -> dict:
+            force: bool = False, on_progress: Progress | None = None) -> dict:
     """Write candidate shards + manifest (CandidateWriter); returns the manifest.
 
     Manifest counts = skip reasons + kept + seen. Sources are checked before the output folder is touched.
+    The same harvest again finds the folder finished and returns its manifest; `force` harvests anew.
     """
     checked = _check_sources(sources, text_column)
-    writer = CandidateWriter(Path(output), command="viscode candidates harvest", force=force)
+    config = {"sources": [str(s) for s in sources], "text_column": text_column, "max_bytes": max_bytes}
+    writer = CandidateWriter(Path(output), command="viscode candidates harvest", config=config, force=force)
+    if writer.finished:
+        return writer.finished
     stats = HarvestStats()
     reported = 0.0
     for row in _rows(checked, text_column, max_bytes, stats):
         if row is not None:
             writer.add(row)
         if on_progress and stats.seconds - reported >= PROGRESS_SECONDS:
-            on_progress(stats)
+            on_progress("harvest", stats.seen, None)
             reported = stats.seconds
     if on_progress:
-        on_progress(stats)
-    config = {"sources": [str(s) for s in sources], "text_column": text_column, "max_bytes": max_bytes}
-    return writer.close(stats.counts(), config)
+        on_progress("harvest", stats.seen, stats.seen)
+    return writer.close(stats.counts())
 
 
 # Sources -----------------------------------------------------------------------------------------------------------

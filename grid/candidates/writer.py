@@ -8,14 +8,23 @@ columns a source provides ride along and reach the grid's results untouched.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 
-from viscode.errors import InputError
-from viscode.shards import ShardInfo, remove_orphan_temps, write_json, write_parquet
+from viscode.shards import (
+    ShardInfo,
+    claim,
+    clear,
+    lock_folder,
+    manifest,
+    remove_orphan_temps,
+    write_json,
+    write_parquet,
+)
 
 CANDIDATE_SCHEMA_VERSION = 1
 CORE_FIELDS = [
@@ -25,31 +34,31 @@ CORE_FIELDS = [
     pa.field("libraries", pa.list_(pa.string()), nullable=False),
 ]
 SHARD_ROWS = 50_000
-
-
-class OutputExists(InputError):
-    """The output folder already holds a finished result and --force was not given."""
-
-
-def prepare_output(output: Path, force: bool) -> None:
-    """Refuse to mix two runs' shards in one folder unless asked to replace them."""
-    if (output / "manifest.json").exists() or any(output.glob("*.parquet")):
-        if not force:
-            raise OutputExists(f"{output}: already holds shards and a manifest; pass --force to replace them")
-        for old in list(output.glob("*.parquet")) + [output / "manifest.json"]:
-            old.unlink(missing_ok=True)
-    output.mkdir(parents=True, exist_ok=True)
-    remove_orphan_temps(output)
+OWNED = ("candidates-*.parquet", "manifest.json")  # what a candidate run writes in its folder
 
 
 class CandidateWriter:
     """Buffers candidate rows and writes them as numbered shards; `close()` writes the
-    manifest last, so a folder with a manifest is a finished one."""
+    manifest last, so a folder with a manifest is a finished one.
 
-    def __init__(self, output: Path, *, command: str, shard_rows: int = SHARD_ROWS, force: bool = False):
-        prepare_output(output, force)
+    The folder is locked and claimed for one command's settings: the same command again finds
+    it `finished` (its manifest), a run of the same settings that stopped part-way starts over,
+    and another command's folder is refused unless `force`."""
+
+    def __init__(self, output: Path, *, command: str, config: dict, shard_rows: int = SHARD_ROWS,
+                 force: bool = False):
+        self.lock = lock_folder(output)
+        self.finished: dict | None = None
+        if claim(output, {"command": command, "config": config}, force=force, what="candidate set", owned=OWNED):
+            manifest = output / "manifest.json"
+            if manifest.exists():
+                self.finished = json.loads(manifest.read_text())
+                self.lock.close()
+                return
+            clear(output, OWNED)
+        remove_orphan_temps(output)
         self.output = output
-        self.command = command
+        self.command, self.config = command, config
         self.shard_rows = shard_rows
         self.rows: list[dict] = []
         self.shards: list[ShardInfo] = []
@@ -79,20 +88,13 @@ class CandidateWriter:
         self.shards.append(write_parquet(table, self.output / name))
         self.rows = []
 
-    def close(self, counts: dict[str, int] | None = None, config: dict | None = None) -> dict:
+    def close(self, counts: dict[str, int] | None = None) -> dict:
         """Write the last shard and the manifest; returns the manifest."""
         self._flush()
-        manifest = {
-            "kind": "candidates",
-            "schema_version": CANDIDATE_SCHEMA_VERSION,
-            "command": self.command,
-            "config": config or {},
-            "rows": sum(s.rows for s in self.shards),
-            "counts": dict(counts or {}),
-            "libraries": dict(sorted(self.libraries.items())),
-            "seconds": round(time.monotonic() - self.started, 3),
-            "shards": [s.to_json() for s in self.shards],
-        }
-        write_json(manifest, self.output / "manifest.json")
-        return manifest
-
+        result = manifest("candidates", CANDIDATE_SCHEMA_VERSION, [s.to_json() for s in self.shards],
+                          command=self.command, config=self.config, counts=dict(counts or {}),
+                          libraries=dict(sorted(self.libraries.items())),
+                          seconds=round(time.monotonic() - self.started, 3))
+        write_json(result, self.output / "manifest.json")
+        self.lock.close()
+        return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -25,6 +25,7 @@ from viscode.grid.candidates.writer import CandidateWriter
 
 from viscode.codetext import code_id, plotting_libraries
 from viscode.errors import InputError
+from viscode.progress import Progress
 
 from .builders import Prog
 from .faults import FAULTS, plant
@@ -113,13 +114,16 @@ def _in_parallel(count: int, seed: int, fault_rate: float) -> Iterator[dict]:
 
 
 def write_synth(output: Path, count: int, seed: int = 0, *, fault_rate: float = 0.15, force: bool = False,
-                on_progress: Callable[[int], None] | None = None) -> dict:
+                on_progress: Progress | None = None) -> dict:
     """Write candidate shards + manifest to `output` with the candidate writer; returns the manifest."""
     if count < 1:
         raise InputError(f"count must be >= 1, got {count}")
     if not 0 <= fault_rate <= 1:
         raise InputError(f"fault_rate must be between 0 and 1, got {fault_rate}")
-    writer = CandidateWriter(Path(output), command=f"candidates synth --count {count} --seed {seed}", force=force)
+    writer = CandidateWriter(Path(output), command=f"candidates synth --count {count} --seed {seed}",
+                             config={"count": count, "seed": seed, "fault_rate": fault_rate}, force=force)
+    if writer.finished:  # the same programs are already there
+        return writer.finished
     seen: set[str] = set()
     counts = {"generated": 0, "faulty": 0, "duplicate": 0}
     for n, row in enumerate(_in_parallel(count, seed, fault_rate), 1):
@@ -131,7 +135,7 @@ def write_synth(output: Path, count: int, seed: int = 0, *, fault_rate: float = 
             counts["faulty"] += row["fault"] is not None
             writer.add(row)
         if on_progress and n % PROGRESS_EVERY == 0:
-            on_progress(n)
+            on_progress("synth", n, count)
     if on_progress and count % PROGRESS_EVERY:
-        on_progress(count)
-    return writer.close(counts, {"count": count, "seed": seed, "fault_rate": fault_rate})
+        on_progress("synth", count, count)
+    return writer.close(counts)

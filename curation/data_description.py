@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ast
 
-from viscode.curation.codefacts import AXES_ROLES, Binding, Call, Program, callee
 from viscode.curation.phrasing import join, num, plural, quote
 from viscode.curation.tags import value_count
+
+from viscode.codefacts import AXES_ROLES, Binding, Call, Program, callee
 
 MAX_DATA_SENTENCES = 12
 _PLOT_ROLES = AXES_ROLES | {"figure", "grid", "pfigure", "basemap"}

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ast
 
-from viscode.curation.codefacts import Program
 from viscode.curation.data_description import references
 from viscode.curation.phrasing import num
+
+from viscode.codefacts import Program
 
 PREVIEW_ROWS = 3
 PREVIEW_COLUMNS = 6

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from viscode.curation.codefacts import Program, analyse
 from viscode.curation.data_description import data_description
 from viscode.curation.data_preview import data_preview
 from viscode.curation.phrasing import join
 from viscode.curation.plot_description import generic_plot_description, plot_description
 from viscode.curation.style_description import style_description
 from viscode.curation.tags import Tags, chart_calls
+
+from viscode.codefacts import Program, analyse
 
 PARTS = ("setup", "data_description", "data_preview", "plot_description", "style_description")
 HEADINGS = ("Setup", "Data description", "Data preview", "Plot description", "Style description")

@@ -7,9 +7,10 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from viscode.curation.codefacts import Call, Program, callee, dict_value
 from viscode.curation.phrasing import join, num, plural
 from viscode.curation.tags import ChartCall
+
+from viscode.codefacts import Call, Program, callee, dict_value
 
 MAX_CHART_SENTENCES = 6
 _NOUNS = {

@@ -24,8 +24,8 @@ import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import UnionType
 
+from viscode.codefacts import Program, analyse
 from viscode.codetext import code_id
 from viscode.errors import InputError
 from viscode.selfdebug import code_block, feedback_message, trim_traceback
@@ -144,15 +144,6 @@ _COLUMN_KWARGS = frozenset({"x", "y", "z", "hue", "col", "row", "names", "values
 _AMBIGUOUS_KWARGS = frozenset({"color", "size", "style", "symbol", "text"})
 _FRAME_COLUMN_METHODS = frozenset({"groupby", "sort_values", "set_index", "pivot", "pivot_table", "nlargest",
                                    "nsmallest", "explode", "drop_duplicates", "value_counts"})
-_FRAME_METHODS = frozenset({"melt", "pivot", "pivot_table", "reset_index", "copy", "query", "assign", "dropna",
-                            "fillna", "sort_values", "head", "tail", "merge", "rename", "set_index", "drop", "sample",
-                            "astype", "round", "agg", "aggregate", "mean", "sum", "median", "count", "size",
-                            "describe", "corr", "join", "nlargest", "nsmallest", "stack", "unstack", "transpose",
-                            "iloc", "loc", "groupby", "resample", "rolling", "to_frame", "explode", "drop_duplicates"})
-_PANDAS_FRAMES = frozenset({"DataFrame", "read_csv", "read_excel", "read_json", "read_parquet", "read_table",
-                            "read_sql", "concat", "melt", "merge", "pivot_table", "crosstab", "json_normalize"})
-_SNS_GRIDS = frozenset({"catplot", "relplot", "displot", "lmplot", "pairplot", "jointplot", "FacetGrid", "PairGrid",
-                        "JointGrid", "clustermap"})
 _MPL_DRAW = frozenset({"plot", "scatter", "bar", "barh", "hist", "fill_between", "step", "errorbar", "boxplot",
                        "violinplot", "pie", "stackplot", "hexbin", "stem", "imshow", "fill_betweenx"})
 # Keywords whose sequence values must pair up element for element with the positional data.
@@ -169,6 +160,8 @@ _MPL_ON_PLOTLY = {"write_image": "savefig", "write_html": "savefig"}
 _NAME_SWAPS = {"df": ("data", "dataframe"), "data": ("df", "dataset"), "fig": ("figure", "plot"),
                "ax": ("axes", "axis"), "x": ("xs", "x_values"), "y": ("ys", "y_values")}
 _LIBRARIES = {"matplotlib": "mpl", "seaborn": "sns", "plotly": "plotly"}
+_KINDS = {"axes": "mpl_axes", "axes3d": "mpl_axes", "polar": "mpl_axes", "geoaxes": "mpl_axes", "figure": "mpl_figure",
+          "grid": "sns_grid", "pfigure": "plotly_fig", "frame": "frame"}  # roles of code facts, as the mutations name them
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,17 +183,12 @@ class _Site:
 
 @dataclass(frozen=True, slots=True)
 class _Program:
-    """What the mutations need to know about a parsed program."""
+    """A program's facts, and what the mutations need besides to edit its source."""
+    facts: Program
     data: bytes                     # the source as UTF-8, which ast offsets index
     starts: tuple[int, ...]         # byte offset of each line's start, and of the end
-    tree: ast.Module
-    nodes: tuple[ast.AST, ...]      # every node of the tree, in ast.walk order
-    aliases: dict[str, str]         # imported name -> dotted path it stands for
-    kinds: dict[str, str]           # variable -> mpl_axes | mpl_figure | mpl_pair | sns_grid | plotly_fig | frame
-    libraries: frozenset[str]       # top-level modules imported
     columns: frozenset[str]         # strings the program defines as DataFrame columns
     bindings: Counter[str]          # how often each name is bound (imports, assignments, parameters, defs)
-    assignments: dict[str, list[ast.expr]]  # name -> values of its plain `name = value` statements, in walk order
     quote: str                      # the program's usual string quote
 
 
@@ -217,9 +205,8 @@ def variants(code: str, source_id: str, *, per_snippet: int = 1, kinds: tuple[st
         raise InputError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
     if per_snippet < 0:
         raise InputError(f"per_snippet must be >= 0, got {per_snippet}")
-    try:
-        program = _analyse(code)
-    except (SyntaxError, ValueError, UnicodeEncodeError):
+    program = _analyse(code)
+    if program is None:
         return []
     rng = random.Random(f"repair:{source_id}")
     pools = {kind: list(dict.fromkeys(_FINDERS[kind](program))) for kind in kinds}
@@ -268,45 +255,27 @@ def _plant(program: _Program, pool: list[_Site], rng: random.Random, seen: set[s
 # ----------------------------------------------------------------------------- analysis
 
 
-def _analyse(code: str) -> _Program:
-    tree = ast.parse(code)
+def _analyse(code: str) -> _Program | None:
+    facts = analyse(code, conventional=False)
+    if facts is None:
+        return None
     data = code.encode("utf-8")
     starts = [0]
     for line in data.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
-    aliases: dict[str, str] = {}
     bindings: Counter[str] = Counter()
-    assignments: dict[str, list[ast.expr]] = {}
-    nodes = tuple(ast.walk(tree))
-    for node in nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            assignments.setdefault(node.targets[0].id, []).append(node.value)
+    for node in facts.nodes:
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                bound = alias.asname or alias.name.split(".")[0]
-                aliases[bound] = alias.name if alias.asname else bound
-                bindings[bound] += 1
+            bindings.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                if alias.name != "*":
-                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-                    bindings[alias.asname or alias.name] += 1
+            bindings.update(alias.asname or alias.name for alias in node.names if alias.name != "*")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bindings[node.id] += 1
         elif isinstance(node, ast.arg):
             bindings[node.arg] += 1
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler) and node.name:
             bindings[node.name] += 1
-    libraries = frozenset(path.split(".")[0] for path in aliases.values())
-    program = _Program(data, tuple(starts), tree, nodes, aliases, {}, libraries, frozenset(), bindings, assignments,
-                       _usual_quote(code))
-    for _ in range(2):  # a second pass resolves names assigned from names assigned later in the walk
-        for node in nodes:
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    _bind_kinds(program, target, node.value)
-    return _Program(data, program.starts, tree, nodes, aliases, program.kinds, libraries, _columns(program), bindings,
-                    assignments, program.quote)
+    return _Program(facts, data, tuple(starts), facts.defined_columns(), bindings, _usual_quote(code))
 
 
 def _usual_quote(code: str) -> str:
@@ -319,90 +288,26 @@ def _usual_quote(code: str) -> str:
     return "'" if counts["'"] > counts['"'] else '"'
 
 
-def _bind_kinds(program: _Program, target: ast.expr, value: ast.expr) -> None:
-    kind = _kind_of(program, value)
-    if isinstance(target, ast.Name) and kind:
-        program.kinds[target.id] = kind
-    elif isinstance(target, ast.Tuple | ast.List) and kind == "mpl_pair" and len(target.elts) == 2:
-        figure, axes = target.elts
-        if isinstance(figure, ast.Name):
-            program.kinds[figure.id] = "mpl_figure"
-        for name in ast.walk(axes):
-            if isinstance(name, ast.Name):
-                program.kinds[name.id] = "mpl_axes"
-
-
-def _dotted(program: _Program, node: ast.expr) -> str | None:
-    """`plt.bar` as "matplotlib.pyplot.bar": an attribute chain with its imported root resolved."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    return ".".join([program.aliases.get(node.id, node.id), *reversed(parts)])
-
-
 def _root(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
-        node = node.func if isinstance(node, ast.Call) else node.value
+    node = _chain_root(node)
     return node.id if isinstance(node, ast.Name) else None
 
 
 def _kind_of(program: _Program, node: ast.expr) -> str | None:
     """What an expression holds, as far as plotting goes: an axes, a figure, a frame..."""
-    if isinstance(node, ast.Name):
-        return program.kinds.get(node.id) or _guess_kind(program, node.id)
-    if isinstance(node, ast.Subscript):
-        return "mpl_axes" if _kind_of(program, node.value) == "mpl_axes" else None
-    if isinstance(node, ast.Attribute):
-        owner = _kind_of(program, node.value)
-        if owner == "sns_grid":
-            return {"ax": "mpl_axes", "axes": "mpl_axes", "fig": "mpl_figure", "figure": "mpl_figure"}.get(node.attr)
-        return "mpl_figure" if owner == "mpl_axes" and node.attr == "figure" else None
-    if isinstance(node, ast.Call):
-        return _returns(program, node)
-    return None
+    if isinstance(node, ast.Name) and node.id not in program.facts.roles:
+        return _guess_kind(program, node.id)
+    return _KINDS.get(program.facts.role_of(node))
 
 
 def _guess_kind(program: _Program, name: str) -> str | None:
     """Parameters and loop variables have no assignment to go by; their names usually tell."""
-    if name.startswith("ax") and "matplotlib" in program.libraries:
+    if name.startswith("ax") and "matplotlib" in program.facts.imports:
         return "mpl_axes"
     if name.startswith("fig"):
-        mpl, plotly = "matplotlib" in program.libraries, "plotly" in program.libraries
+        mpl, plotly = "matplotlib" in program.facts.imports, "plotly" in program.facts.imports
         return "plotly_fig" if plotly and not mpl else "mpl_figure" if mpl and not plotly else None
     if name == "df" or name.startswith("df_") or name.endswith("_df"):
-        return "frame"
-    return None
-
-
-def _returns(program: _Program, call: ast.Call) -> str | None:
-    dotted = _dotted(program, call.func) or ""
-    module, _, name = dotted.rpartition(".")
-    if module == "matplotlib.pyplot":
-        return {"subplots": "mpl_pair", "figure": "mpl_figure", "gcf": "mpl_figure", "gca": "mpl_axes",
-                "subplot": "mpl_axes", "axes": "mpl_axes", "subplot2grid": "mpl_axes"}.get(name)
-    if module == "seaborn":
-        if name in _SNS_GRIDS or name == "load_dataset":
-            return "sns_grid" if name in _SNS_GRIDS else "frame"
-        return "mpl_axes" if name.endswith("plot") or name == "heatmap" else None
-    if module == "plotly.express" or dotted in ("plotly.graph_objects.Figure", "plotly.graph_objs.Figure",
-                                                "plotly.subplots.make_subplots"):
-        return "plotly_fig"
-    if module == "plotly.express.data" or module == "pandas" and name in _PANDAS_FRAMES:
-        return "frame"
-    if not isinstance(call.func, ast.Attribute):
-        return None
-    owner, method = call.func.value, call.func.attr
-    owner_kind = _kind_of(program, owner)
-    if owner_kind == "mpl_figure":
-        return "mpl_axes" if method in ("add_subplot", "add_axes", "gca", "subplots") else None
-    if owner_kind in ("mpl_axes", "mpl_pair", "sns_grid", "plotly_fig"):
-        return None
-    if method == "plot" or isinstance(owner, ast.Attribute) and owner.attr == "plot":
-        return "mpl_axes"  # pandas plotting returns the axes it drew on
-    if method in _FRAME_METHODS and _kind_of(program, _chain_root(owner)) == "frame":
         return "frame"
     return None
 
@@ -415,8 +320,8 @@ def _chain_root(node: ast.expr) -> ast.expr:
 
 def _family(program: _Program, call: ast.Call) -> str | None:
     """Which plotting library a call belongs to: mpl, sns, plotly, pandas, or None for other calls."""
-    dotted = _dotted(program, call.func)
-    if dotted and _root(call.func) in program.aliases:
+    dotted = program.facts.dotted(call.func)
+    if dotted and _root(call.func) in program.facts.aliases:
         return _LIBRARIES.get(dotted.split(".")[0])
     if not isinstance(call.func, ast.Attribute):
         return None
@@ -430,58 +335,8 @@ def _family(program: _Program, call: ast.Call) -> str | None:
     return "pandas" if plots or kind == "frame" and call.func.attr in ("hist", "boxplot") else None
 
 
-def _columns(program: _Program) -> frozenset[str]:
-    """Strings the program itself makes DataFrame columns: frame dict keys, melt names, assigned columns."""
-    found: set[str] = set()
-    for node in program.nodes:
-        if isinstance(node, ast.Call):
-            name = (_dotted(program, node.func) or "").rpartition(".")[2]
-            if name == "DataFrame":
-                for arg in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "data")]:
-                    found.update(_strings(_dict_keys(program, arg)))
-            for kw in node.keywords:
-                if kw.arg in ("var_name", "value_name", "columns", "names") or kw.arg == "name" and name in (
-                        "reset_index", "to_frame", "Series"):
-                    found.update(_strings(kw.value))
-                if kw.arg == "columns" and isinstance(kw.value, ast.Dict):
-                    found.update(_strings(kw.value.values))
-                if name == "assign" and kw.arg:
-                    found.add(kw.arg)
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
-            found.update(_strings(node.slice))
-    return frozenset(found)
-
-
-def _dict_keys(program: _Program, node: ast.expr) -> list[ast.expr]:
-    """Keys of a dict literal, given directly or through the name it was assigned to."""
-    node = _assigned(program, node, ast.Dict) or node
-    if isinstance(node, ast.Dict):
-        return [k for k in node.keys if k is not None]
-    if isinstance(node, ast.List):  # records: [{"a": 1}, {"a": 2}]
-        return [k for item in node.elts if isinstance(item, ast.Dict) for k in item.keys if k is not None]
-    return []
-
-
-def _strings(node: ast.expr | list[ast.expr] | None) -> list[str]:
-    items = node if isinstance(node, list) else [node]
-    out = []
-    for item in items:
-        if isinstance(item, ast.List | ast.Tuple):
-            out.extend(_strings(item.elts))
-        elif isinstance(item, ast.Constant) and isinstance(item.value, str):
-            out.append(item.value)
-    return out
-
-
-def _assigned(program: _Program, node: ast.expr, kind: type | UnionType) -> ast.expr | None:
-    """The first literal of type `kind` assigned to the name `node`, if `node` is such a name."""
-    if not isinstance(node, ast.Name):
-        return None
-    return next((value for value in program.assignments.get(node.id, ()) if isinstance(value, kind)), None)
-
-
 def _calls(program: _Program) -> Iterator[ast.Call]:
-    return (node for node in program.nodes if isinstance(node, ast.Call))
+    return (node for node in program.facts.nodes if isinstance(node, ast.Call))
 
 
 # ----------------------------------------------------------------------------- source spans
@@ -548,7 +403,7 @@ def _quoted(program: _Program, value: str) -> str:
 def _wrong_column(program: _Program) -> list[_Site]:
     """A column named in a subscript, a plotting keyword or a frame method becomes a near miss."""
     found: list[ast.expr] = []
-    for node in program.nodes:
+    for node in program.facts.nodes:
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             owner = node.value
             if isinstance(owner, ast.Attribute) and owner.attr in ("loc", "iloc", "at", "iat"):
@@ -647,9 +502,9 @@ def _misspelled_api(program: _Program) -> list[_Site]:
 
 
 def _api_table(program: _Program, call: ast.Call) -> str | None:
-    dotted = _dotted(program, call.func) or ""
+    dotted = program.facts.dotted(call.func) or ""
     module = dotted.rpartition(".")[0]
-    if _root(call.func) in program.aliases:
+    if _root(call.func) in program.facts.aliases:
         return {"matplotlib.pyplot": "pyplot", "seaborn": "seaborn", "plotly.express": "express",
                 "plotly.graph_objects": "go", "plotly.graph_objs": "go"}.get(module)
     if not isinstance(call.func, ast.Attribute):
@@ -658,7 +513,7 @@ def _api_table(program: _Program, call: ast.Call) -> str | None:
     kind = _kind_of(program, owner)
     if kind in ("mpl_axes", "mpl_figure", "plotly_fig"):
         return {"mpl_axes": "axes", "mpl_figure": "figure", "plotly_fig": "plotly_fig"}[kind]
-    if isinstance(owner, ast.Attribute) and owner.attr == "plot" and _root(owner) not in program.aliases:
+    if isinstance(owner, ast.Attribute) and owner.attr == "plot" and _root(owner) not in program.facts.aliases:
         return "pandas_plot"
     return None
 
@@ -681,9 +536,9 @@ def _plot_kind_sites(program: _Program, call: ast.Call) -> list[_Site]:
 
 def _removed_import(program: _Program) -> list[_Site]:
     """An import line whose names the program uses, deleted."""
-    used = {node.id for node in program.nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    used = {node.id for node in program.facts.nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     sites = []
-    for node in program.nodes:
+    for node in program.facts.nodes:
         if isinstance(node, ast.Import):
             names = [alias.asname or alias.name.split(".")[0] for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
@@ -704,10 +559,10 @@ def _shape_mismatch(program: _Program) -> list[_Site]:
     """Of two arrays that must pair up (columns of one frame, x and y of one call), one gets shorter:
     a literal loses its last element, a sized constructor (`rng.normal(0, 1, n)`) one row."""
     groups: list[list[ast.expr]] = []
-    for node in program.nodes:
-        if isinstance(node, ast.Call) and (_dotted(program, node.func) or "").rpartition(".")[2] == "DataFrame":
+    for node in program.facts.nodes:
+        if isinstance(node, ast.Call) and (program.facts.dotted(node.func) or "").rpartition(".")[2] == "DataFrame":
             for arg in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "data")]:
-                mapping = _assigned(program, arg, ast.Dict) or arg
+                mapping = program.facts.assigned(arg, ast.Dict) or arg
                 if isinstance(mapping, ast.Dict):
                     groups.append(mapping.values)
         if isinstance(node, ast.Call) and _family(program, node):
@@ -722,7 +577,7 @@ def _shape_mismatch(program: _Program) -> list[_Site]:
 
 def _sized(program: _Program, node: ast.expr) -> tuple[tuple[str, int | str], _Site] | None:
     """An array expression's length (a number, or the name holding it) and the site that shortens it."""
-    value = _assigned(program, node, ast.List | ast.Tuple | ast.Call) or node
+    value = program.facts.assigned(node, ast.List | ast.Tuple | ast.Call) or node
     if isinstance(value, ast.List | ast.Tuple) and len(value.elts) >= 3 and all(map(_is_scalar, value.elts)):
         end = _span(program, value.elts[-1])[1]
         return ("length", len(value.elts)), _Site(_span(program, value.elts[-2])[1], end, ("",))
@@ -743,7 +598,7 @@ def _is_scalar(node: ast.expr) -> bool:
 def _length_sites(program: _Program) -> list[_Site]:
     """linspace/arange whose literal length some other literal sequence or sized array shares."""
     lengths: Counter[int] = Counter()
-    for node in program.nodes:
+    for node in program.facts.nodes:
         if isinstance(node, ast.List | ast.Tuple) and len(node.elts) >= 3 and all(map(_is_scalar, node.elts)):
             lengths[len(node.elts)] += 1
         elif isinstance(node, ast.Call):
@@ -751,7 +606,7 @@ def _length_sites(program: _Program) -> list[_Site]:
             lengths.update(n for n in (size.value if size else None, length) if n is not None)
     sites = []
     for call in _calls(program):
-        dotted = _dotted(program, call.func)
+        dotted = program.facts.dotted(call.func)
         size = _size_literal(program, call) if dotted == "numpy.linspace" else None
         if size is not None and size.value >= 3 and lengths[size.value] > 1:
             sites.append(_Site(*_span(program, size), (str(size.value - 1), str(size.value + 1))))
@@ -769,7 +624,7 @@ def _size_arg(program: _Program, call: ast.Call) -> ast.Constant | ast.Name | No
     if not isinstance(call.func, ast.Attribute | ast.Name):
         return None
     name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
-    if name not in _SIZE_ARGS or (_dotted(program, call.func) or "").split(".")[0] in ("random", "matplotlib"):
+    if name not in _SIZE_ARGS or (program.facts.dotted(call.func) or "").split(".")[0] in ("random", "matplotlib"):
         return None  # the stdlib's random.choice/random() take no size
     index = _SIZE_ARGS[name]
     node = next((kw.value for kw in call.keywords if kw.arg in _SIZE_KEYWORDS), None)
@@ -787,7 +642,7 @@ def _size_literal(program: _Program, call: ast.Call) -> ast.Constant | None:
 
 def _arange_length(program: _Program, call: ast.Call) -> int | None:
     """The length of `np.arange(...)` over int literals."""
-    if _dotted(program, call.func) != "numpy.arange" or call.keywords or not 1 <= len(call.args) <= 3:
+    if program.facts.dotted(call.func) != "numpy.arange" or call.keywords or not 1 <= len(call.args) <= 3:
         return None
     values = [_int_value(arg) for arg in call.args]
     if None in values:
@@ -838,7 +693,7 @@ def _mixed_libraries(program: _Program) -> list[_Site]:
 def _figure_method_inserts(program: _Program) -> list[_Site]:
     """A matplotlib call on a plotly figure, inserted on its own line before `fig.show()`."""
     sites = []
-    for stmt in program.nodes:
+    for stmt in program.facts.nodes:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
             continue
         func = stmt.value.func
@@ -881,11 +736,11 @@ def _wrong_argument_type(program: _Program) -> list[_Site]:
 
 def _undefined_name(program: _Program) -> list[_Site]:
     """A variable used under a near-miss name the program never binds."""
-    variables = {node.id for node in program.nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
-    variables |= {node.arg for node in program.nodes if isinstance(node, ast.arg)}
+    variables = {node.id for node in program.facts.nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    variables |= {node.arg for node in program.facts.nodes if isinstance(node, ast.arg)}
     taken = set(program.bindings) | set(dir(builtins))
     sites = []
-    for node in program.nodes:
+    for node in program.facts.nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in variables:
             options = tuple(n for n in _misnamed(node.id) if n not in taken and n.isidentifier()
                             and not keyword.iskeyword(n))

@@ -7,9 +7,10 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from viscode.curation.codefacts import Binding, Call, Program, dict_value
 from viscode.curation.phrasing import join, num, plural, quote
 from viscode.curation.tags import ChartCall
+
+from viscode.codefacts import Binding, Call, Program, dict_value
 
 _ORDER = ("title", "labels", "legend", "colour", "marks", "grid", "ticks", "scale", "notes", "colourbar", "size",
           "theme", "layout")

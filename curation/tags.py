@@ -11,8 +11,7 @@ import ast
 import math
 from dataclasses import dataclass
 
-from viscode.curation.codefacts import AXES_ROLES, Call, Program, analyse, callee, dict_value
-
+from viscode.codefacts import AXES_ROLES, Call, Program, analyse, callee, dict_value
 from viscode.codetext import plotting_libraries
 
 CHART_KINDS = ("3d", "area", "bar", "box", "contour", "density", "errorbar", "heatmap", "hist", "line", "map", "pie",

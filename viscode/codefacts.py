@@ -1,10 +1,12 @@
 """Facts about a plotting program read from its syntax tree alone (it is never run): what
 its names are bound to, and every call with its receiver resolved, so that tagging and
-instruction writing see `plt.bar`, `ax.bar` and `axes[0].bar` as one kind of call.
+instruction writing see `plt.bar`, `ax.bar` and `axes[0].bar` as one kind of call, and
+repair plants its faults at the calls, frames and columns this one analysis finds.
 
 Receivers are resolved to roles (`<axes>`, `<frame>`, `<pfigure>`, ...) from the
 assignments that made them; conventional aliases (`plt`, `sns`, `px`, ...) resolve even
-where the import is missing, because failing programs are tagged too.
+where the import is missing, because failing programs are tagged too (repair asks for
+the program's own imports only).
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import math
 import operator
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from types import MappingProxyType
+from types import MappingProxyType, UnionType
 
 AXES_ROLES = frozenset({"axes", "axes3d", "polar", "geoaxes"})
 _CONVENTIONAL = {"plt": "matplotlib.pyplot", "sns": "seaborn", "px": "plotly.express", "go": "plotly.graph_objects",
@@ -25,9 +27,15 @@ _CONVENTIONAL = {"plt": "matplotlib.pyplot", "sns": "seaborn", "px": "plotly.exp
                  "mpl": "matplotlib"}
 _RENAMES = {"pylab": "matplotlib.pyplot", "plotly.graph_objs": "plotly.graph_objects"}
 _SNS_GRIDS = frozenset({"FacetGrid", "PairGrid", "JointGrid", "catplot", "displot", "relplot", "lmplot", "jointplot",
-                        "pairplot", "clustermap"})
+                        "pairplot", "clustermap"})  # seaborn's figure-level functions and grids: they return a grid
 _PD_FRAMES = frozenset({"DataFrame", "Series", "concat", "merge", "pivot_table", "crosstab", "melt", "json_normalize",
                         "get_dummies"})
+_FRAME_METHODS = frozenset({"melt", "pivot", "pivot_table", "reset_index", "copy", "query", "assign", "dropna",
+                            "fillna", "sort_values", "head", "tail", "merge", "rename", "set_index", "drop", "sample",
+                            "astype", "round", "agg", "aggregate", "mean", "sum", "median", "count", "size",
+                            "describe", "corr", "join", "nlargest", "nsmallest", "stack", "unstack", "transpose",
+                            "iloc", "loc", "groupby", "resample", "rolling", "to_frame", "explode", "drop_duplicates"})
+# methods of a frame that return a frame (or a grouping of one)
 _MPL_AXES = frozenset({"matplotlib.pyplot.gca", "matplotlib.pyplot.subplot", "matplotlib.pyplot.axes",
                        "matplotlib.pyplot.subplot2grid", "<figure>.add_subplot", "<figure>.add_axes", "<figure>.gca"})
 _MPL_FIGURES = frozenset({"matplotlib.pyplot.figure", "matplotlib.pyplot.gcf"})
@@ -95,6 +103,61 @@ class Program:
     bindings: tuple[Binding, ...]   # in source order
     by_node: Mapping[int, Call]     # id of an ast.Call -> its Call
     names: frozenset[str]           # every name an assignment binds (tuple targets included)
+    aliases: Mapping[str, str]      # imported name -> the dotted path it stands for
+    nodes: tuple[ast.AST, ...]      # every node of the tree, in ast.walk order
+    resolver: _Analyser = field(repr=False, compare=False)
+
+    def role_of(self, node: ast.expr) -> str:
+        """What an expression holds: a bound name's role, an element of axes, what a call returns."""
+        return self.resolver.role_of(node)
+
+    def dotted(self, node: ast.expr) -> str | None:
+        """`plt.bar` as "matplotlib.pyplot.bar": an attribute chain with only its imported root resolved
+        (no roles, no conventional aliases); None where the chain does not start at a name."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        return ".".join([self.aliases.get(node.id, node.id), *reversed(parts)])
+
+    def assigned(self, node: ast.AST | None, kind: type | UnionType) -> ast.expr | None:
+        """The first value of type `kind` assigned to the name `node`, if `node` is such a name."""
+        if not isinstance(node, ast.Name):
+            return None
+        return next((b.value for b in self.bindings if isinstance(b.target, ast.Name) and b.target.id == node.id
+                     and isinstance(b.value, kind)), None)
+
+    def defined_columns(self) -> frozenset[str]:
+        """Strings the program itself makes DataFrame columns: frame dict keys, melt names, assigned columns."""
+        found: set[str] = set()
+        for node in self.nodes:
+            if isinstance(node, ast.Call):
+                name = (self.dotted(node.func) or "").rpartition(".")[2]
+                if name == "DataFrame":
+                    for arg in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "data")]:
+                        found.update(_string_constants(self._dict_keys(arg)))
+                for kw in node.keywords:
+                    if kw.arg in ("var_name", "value_name", "columns", "names") or kw.arg == "name" and name in (
+                            "reset_index", "to_frame", "Series"):
+                        found.update(_string_constants(kw.value))
+                    if kw.arg == "columns" and isinstance(kw.value, ast.Dict):
+                        found.update(_string_constants(kw.value.values))
+                    if name == "assign" and kw.arg:
+                        found.add(kw.arg)
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+                found.update(_string_constants(node.slice))
+        return frozenset(found)
+
+    def _dict_keys(self, node: ast.expr) -> list[ast.expr]:
+        """Keys of a dict literal, given directly or through the name it was assigned to."""
+        node = self.assigned(node, ast.Dict) or node
+        if isinstance(node, ast.Dict):
+            return [k for k in node.keys if k is not None]
+        if isinstance(node, ast.List):  # records: [{"a": 1}, {"a": 2}]
+            return [k for item in node.elts if isinstance(item, ast.Dict) for k in item.keys if k is not None]
+        return []
 
     def call_of(self, node: ast.AST | None) -> Call | None:
         return self.by_node.get(id(node)) if isinstance(node, ast.Call) else None
@@ -215,6 +278,18 @@ class Program:
         return value if isinstance(value, str) else None
 
 
+def _string_constants(node: ast.expr | list[ast.expr] | None) -> list[str]:
+    """The string constants written in a node or list of nodes, inside lists and tuples too."""
+    items = node if isinstance(node, list) else [node]
+    out = []
+    for item in items:
+        if isinstance(item, ast.List | ast.Tuple):
+            out.extend(_string_constants(item.elts))
+        elif isinstance(item, ast.Constant) and isinstance(item.value, str):
+            out.append(item.value)
+    return out
+
+
 def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -242,21 +317,23 @@ def parse(code: str) -> ast.Module | None:
 
 
 @lru_cache(maxsize=64)
-def analyse(code: str) -> Program | None:
+def analyse(code: str, *, conventional: bool = True) -> Program | None:
     """Facts of a program, None when it does not parse. Cached: tagging and describing the
-    same code parse it once."""
+    same code parse it once. `conventional=False` resolves names through the program's own
+    imports only, for judging a program by what it really imports."""
     tree = parse(code)
     if tree is None:
         return None
     try:
-        return _Analyser(tree).program()
+        return _Analyser(tree, conventional).program()
     except RecursionError:  # absurdly nested expressions
         return None
 
 
 class _Analyser:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, conventional: bool) -> None:
         self.tree = tree
+        self.conventional = conventional
         self.aliases: dict[str, str] = {}
         self.imports: list[str] = []
         self.star = ""
@@ -280,7 +357,8 @@ class _Analyser:
         bindings = tuple(Binding(t, v, in_loop) for t, v, is_for, in_loop in self.events if not is_for)
         return Program(self.tree, tuple(self.imports), MappingProxyType(dict(self.roles)), MappingProxyType(values),
                        calls, bindings, MappingProxyType({id(c.node): c for c in calls}),
-                       frozenset(n for b in bindings for n in _names(b.target)))
+                       frozenset(n for b in bindings for n in _names(b.target)), MappingProxyType(dict(self.aliases)),
+                       tuple(ast.walk(self.tree)), self)
 
     # -- collection -----------------------------------------------------------------------
     def _read_imports(self) -> None:
@@ -399,12 +477,14 @@ class _Analyser:
             return _projection(node) or "axes"
         if method == "Axes3D":
             return "axes3d"
+        if name == "seaborn.load_dataset" or owner == "plotly.express.data":
+            return "frame"
         if owner == "seaborn":
             return "grid" if method in _SNS_GRIDS else "axes" if method.endswith("plot") or method == "heatmap" else ""
         if owner == "pandas" and (method in _PD_FRAMES or method.startswith("read_")):
             return "frame"
         if owner in ("<frame>", "<geoframe>"):
-            return "axes" if method in ("plot", "hist", "boxplot") else owner[1:-1]
+            return "axes" if method in ("plot", "hist", "boxplot") else owner[1:-1] if method in _FRAME_METHODS else ""
         if owner == "<frame>.plot":
             return "axes"
         if owner.startswith(("plotly.express", "plotly.figure_factory", "<pfigure>")) or name in (
@@ -426,7 +506,7 @@ class _Analyser:
                 return self.aliases[node.id]
             if node.id in self.assigned or node.id in self.functions:
                 return node.id
-            if node.id in _CONVENTIONAL:
+            if self.conventional and node.id in _CONVENTIONAL:
                 return _CONVENTIONAL[node.id]
             return f"{self.star}.{node.id}" if self.star and node.id not in _BUILTINS else node.id
         if isinstance(node, ast.Attribute):

@@ -146,12 +146,13 @@ def decontaminate(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
 
 
 def repairs(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
-    """Grid-verified repair dialogues for the sample. The process pool closes first: the
-    repair grid runs its own cluster, and both holding memory at once is what to avoid."""
+    """Grid-verified repair dialogues for the sample. The process pool closes first when the
+    repair grid runs its own cluster here: both holding memory at once is what to avoid."""
     if flow.sample is None:
         return flow, None
-    run.workers.close()
     config = run.config
+    if config.scheduler is None:
+        run.workers.close()
     dialogues, stage = repair_dialogues(flow.sample, workdir=run.work, settings=config.repair_settings,
                                         scheduler=config.scheduler, workers=config.workers, on_update=run.on_grid)
     grid = run.work / "repair-grid" / "manifest.json"

@@ -28,113 +28,9 @@ from dataclasses import dataclass
 from viscode.codefacts import Program, analyse
 from viscode.codetext import code_id
 from viscode.errors import InputError
+from viscode.faults import FAULT_KINDS, REPAIR_KWARG_TYPOS, REPAIR_WRONG_NAMES
 from viscode.selfdebug import code_block, feedback_message, trim_traceback
 
-FAULT_KINDS = ("wrong_column", "wrong_kwarg", "misspelled_api", "removed_import", "shape_mismatch",
-               "mixed_libraries", "wrong_argument_type", "undefined_name")
-
-# Misspelled, invented or outdated names people call instead of the real ones; none exists in the
-# pinned libraries (tests/test_curation_repair.py checks each against the installed version).
-_PYPLOT_BAD = {
-    "plot": ("lineplot", "line"), "scatter": ("scatterplot", "scatter_plot"), "bar": ("barplot", "bar_chart"),
-    "barh": ("hbar", "horizontal_bar"), "hist": ("histogram", "histplot"), "pie": ("pie_chart", "piechart"),
-    "boxplot": ("box_plot", "boxchart"), "violinplot": ("violin", "violin_plot"), "imshow": ("heatmap", "show_image"),
-    "fill_between": ("fillbetween", "fill_area"), "stackplot": ("stacked_area", "stack_plot"),
-    "errorbar": ("error_bar", "errorbars"), "title": ("set_title", "plot_title"), "xlabel": ("set_xlabel", "x_label"),
-    "ylabel": ("set_ylabel", "y_label"), "xlim": ("set_xlim", "x_lim"), "ylim": ("set_ylim", "y_lim"),
-    "xticks": ("set_xticks", "x_ticks"), "yticks": ("set_yticks", "y_ticks"), "legend": ("add_legend", "show_legend"),
-    "tight_layout": ("tightlayout", "layout_tight"), "savefig": ("save_fig", "save"), "show": ("display", "render"),
-    "colorbar": ("color_bar", "colourbar"), "suptitle": ("super_title", "sup_title"),
-    "grid": ("show_grid", "gridlines"),
-    "figure": ("new_figure", "create_figure"), "subplots": ("subplot_grid", "make_subplots"),
-    "text": ("add_text", "put_text"),
-}
-_AXES_BAD = {
-    "set_title": ("title", "setTitle", "title_set"), "set_xlabel": ("xlabel", "set_x_label"),
-    "set_ylabel": ("ylabel", "set_y_label"), "set_xlim": ("xlim", "set_x_lim"), "set_ylim": ("ylim", "set_y_lim"),
-    "set_xticks": ("xticks", "set_x_ticks"), "set_yticks": ("yticks", "set_y_ticks"),
-    "set_xticklabels": ("xticklabels", "set_xtick_labels"), "set_yticklabels": ("yticklabels", "set_ytick_labels"),
-    "legend": ("add_legend", "show_legend"), "plot": ("lineplot", "line"), "scatter": ("scatterplot", "scatter_plot"),
-    "bar": ("barplot", "bar_chart"), "barh": ("hbar", "horizontal_bar"), "hist": ("histogram", "histplot"),
-    "pie": ("piechart", "pie_chart"), "imshow": ("heatmap", "show_image"), "grid": ("set_grid", "show_grid"),
-    "fill_between": ("fillbetween", "fill_area"), "errorbar": ("error_bar", "errorbars"),
-    "boxplot": ("box_plot", "boxchart"), "violinplot": ("violin_plot", "violinchart"), "text": ("add_text", "put_text"),
-    "axhline": ("hline", "add_hline"), "axvline": ("vline", "add_vline"),
-    "set_facecolor": ("set_axis_bgcolor", "set_background"), "tick_params": ("ticks_params", "set_tick_params"),
-}
-_FIGURE_BAD = {
-    "suptitle": ("set_suptitle", "super_title"), "savefig": ("save_fig", "save"),
-    "colorbar": ("color_bar", "add_colorbar"), "tight_layout": ("tightlayout", "layout_tight"),
-    "add_subplot": ("add_subplots", "subplot"), "subplots_adjust": ("adjust_subplots", "subplot_adjust"),
-    "set_size_inches": ("set_size", "set_figsize"), "legend": ("add_legend", "show_legend"),
-}
-_SEABORN_BAD = {
-    "barplot": ("barchart", "bar_plot"), "lineplot": ("line_plot", "tsplot"),
-    "scatterplot": ("scatter_plot", "scatter"),
-    "histplot": ("hist_plot", "histogram"), "boxplot": ("box_plot", "box"), "violinplot": ("violin_plot", "violin"),
-    "heatmap": ("heat_map", "heatmapplot"), "kdeplot": ("kde_plot", "densityplot"),
-    "countplot": ("count_plot", "countchart"), "pointplot": ("point_plot", "pointchart"),
-    "catplot": ("factorplot", "cat_plot"), "relplot": ("rel_plot", "relationalplot"),
-    "displot": ("dist_plot", "distributionplot"), "ecdfplot": ("ecdf_plot", "ecdf"),
-    "regplot": ("regression_plot", "reg_plot"), "lmplot": ("lm_plot", "linearplot"),
-    "stripplot": ("strip_plot", "stripchart"), "swarmplot": ("swarm_plot", "swarmchart"),
-    "pairplot": ("pair_plot", "scatter_matrix"), "jointplot": ("joint_plot", "jointchart"),
-    "set_theme": ("theme", "set_themes"), "set_style": ("style", "set_styles"),
-    "despine": ("remove_spines", "despines"), "color_palette": ("colour_palette", "palette_colors"),
-    "set_palette": ("palette", "set_colors"),
-}
-_EXPRESS_BAD = {
-    "line": ("line_chart", "lineplot"), "bar": ("bars", "bar_chart"), "scatter": ("scatter_plot", "scatterplot"),
-    "histogram": ("hist", "histplot"), "box": ("boxplot", "box_plot"), "violin": ("violinplot", "violin_plot"),
-    "pie": ("pie_chart", "piechart"), "area": ("area_chart", "stackplot"), "imshow": ("heatmap", "show_image"),
-    "density_heatmap": ("heatmap_density", "density_heat_map"), "density_contour": ("contour", "density_contours"),
-    "scatter_3d": ("scatter3d", "scatter_3D"), "sunburst": ("sun_burst", "sunburst_chart"),
-    "treemap": ("tree_map", "treemap_chart"), "funnel": ("funnel_chart", "funnelplot"),
-    "strip": ("stripplot", "strip_chart"), "ecdf": ("ecdf_plot", "ecdfplot"), "line_polar": ("polar_line", "polar"),
-    "scatter_matrix": ("pairplot", "scatter_mat"),
-}
-_GO_BAD = {
-    "Scatter": ("Scater", "ScatterPlot"), "Bar": ("BarChart", "Bars"), "Histogram": ("Hist", "HistogramChart"),
-    "Box": ("BoxPlot", "Boxplot"), "Violin": ("ViolinPlot", "Violinplot"), "Heatmap": ("HeatMap", "HeatmapChart"),
-    "Pie": ("PieChart", "Donut"), "Contour": ("ContourPlot", "ContourChart"), "Surface": ("SurfacePlot", "Surf"),
-    "Figure": ("Fig", "FigureWidgetPlot"), "Scatter3d": ("Scatter3D", "Scatter3DPlot"),
-    "Candlestick": ("CandleStick", "Candles"), "Histogram2dContour": ("Histogram2DContour", "Hist2dContour"),
-}
-_PLOTLY_FIG_BAD = {
-    "update_layout": ("layout_update", "update_layouts"), "add_trace": ("addTrace", "add_plot"),
-    "update_traces": ("update_trace", "traces_update"), "update_xaxes": ("update_xaxis", "update_x_axes"),
-    "update_yaxes": ("update_yaxis", "update_y_axes"), "show": ("display", "render"),
-    "write_image": ("save_image", "write_png"), "write_html": ("save_html", "to_html_file"),
-    "add_annotation": ("annotate", "add_text"), "add_hline": ("axhline", "add_horizontal_line"),
-    "add_vline": ("axvline", "add_vertical_line"),
-}
-_PANDAS_PLOT_BAD = {
-    "line": ("lines", "line_chart"), "bar": ("bars", "barchart"), "barh": ("hbar", "horizontal_bar"),
-    "scatter": ("scater", "scatterplot"), "hist": ("histogram", "histplot"), "box": ("boxplot", "box_plot"),
-    "area": ("stacked_area", "areas"), "pie": ("piechart", "pie_chart"), "hexbin": ("hex", "hex_bin"),
-    "kde": ("kde_plot", "density_plot"), "density": ("densityplot", "kde_plot"),
-}
-_API_TABLES = {"pyplot": _PYPLOT_BAD, "axes": _AXES_BAD, "figure": _FIGURE_BAD, "seaborn": _SEABORN_BAD,
-               "express": _EXPRESS_BAD, "go": _GO_BAD, "plotly_fig": _PLOTLY_FIG_BAD, "pandas_plot": _PANDAS_PLOT_BAD}
-# Keyword misspellings; none is a valid spelling in any of the plotting libraries (plotly's magic
-# underscores make "line_width" and the like valid there, so those are not used).
-_KWARG_TYPOS = {
-    "color": ("colour", "colr"), "linewidth": ("linewidht", "linewith"), "linestyle": ("linestlye", "line_stlye"),
-    "alpha": ("alpah", "apha"), "label": ("lable", "labell"), "edgecolor": ("edgecolour", "edgecolr"),
-    "facecolor": ("facecolour", "facecolr"), "markersize": ("markersise", "markesize"),
-    "marker": ("markr", "marker_style"), "fontsize": ("fontsise", "fontsie"),
-    "fontweight": ("fontweigth", "fontwieght"),
-    "rotation": ("rotate", "rotaton"), "figsize": ("fig_size", "figsise"), "cmap": ("cmpa", "color_map"),
-    "bins": ("bin", "num_bins"), "palette": ("pallete", "pallette"), "hue": ("hues", "hue_col"),
-    "title": ("titel", "tittle"), "width": ("widht", "witdh"), "height": ("hieght", "heigth"),
-    "opacity": ("opacitiy", "opactiy"), "template": ("tempate", "theme"), "autopct": ("auto_pct", "autopc"),
-    "startangle": ("start_angle", "startangel"), "barmode": ("bar_mode", "barmod"), "annot": ("annotate", "anot"),
-    "labels": ("lables", "label_names"), "bbox_inches": ("bbox_inch", "bbox"), "stacked": ("stack", "stakced"),
-    "kind": ("knd", "plot_kind"), "data": ("dataset", "dataframe"), "showlegend": ("show_legend", "showlegends"),
-    "nbins": ("n_bins", "nbin"), "orientation": ("orient", "orientaion"), "values": ("value", "vals"),
-    "xaxis_title": ("xaxis_titel", "x_axis_title"), "yaxis_title": ("yaxis_titel", "y_axis_title"),
-    "color_discrete_sequence": ("colour_discrete_sequence", "color_sequence"),
-}
 # Keywords whose string value names a column; the ambiguous ones ("color", "size", "style",
 # "symbol", "text" also take literal values) count only when the name is a known column.
 _COLUMN_KWARGS = frozenset({"x", "y", "z", "hue", "col", "row", "names", "values", "facet_col", "facet_row", "by",
@@ -476,14 +372,14 @@ def _wrong_kwarg(program: _Program) -> list[_Site]:
         for kw in call.keywords:
             if kw.arg is None:
                 continue
-            typos = _KWARG_TYPOS.get(kw.arg) or ((_transposed(kw.arg),) if len(kw.arg) >= 4 else ())
+            typos = REPAIR_KWARG_TYPOS.get(kw.arg) or ((_transposed(kw.arg),) if len(kw.arg) >= 4 else ())
             site = _keyword_site(program, kw, tuple(t for t in typos if t not in taken and t != kw.arg))
             if site:
                 sites.append(site)
     return sites
 
 
-def _misspelled_api(program: _Program) -> list[_Site]:
+def _bad_api(program: _Program) -> list[_Site]:
     """A plotting function or method called by a wrong, invented or outdated name."""
     sites = []
     for call in _calls(program):
@@ -493,7 +389,7 @@ def _misspelled_api(program: _Program) -> list[_Site]:
         table = _api_table(program, call)
         name = func.attr if isinstance(func, ast.Attribute) else func.id
         if table is not None:
-            bad = _API_TABLES[table].get(name) or ((_camel(name),) if "_" in name.strip("_") else ())
+            bad = REPAIR_WRONG_NAMES[table].get(name) or ((_camel(name),) if "_" in name.strip("_") else ())
             site = _name_site(program, func, bad)
             sites.extend([site] if site else [])
         if _family(program, call) == "pandas":
@@ -528,13 +424,13 @@ def _plot_kind_sites(program: _Program, call: ast.Call) -> list[_Site]:
     sites = []
     for kw in call.keywords:
         value = kw.value
-        if kw.arg == "kind" and isinstance(value, ast.Constant) and value.value in _PANDAS_PLOT_BAD:
-            options = tuple(_string(program, value, bad) for bad in _PANDAS_PLOT_BAD[value.value])
+        if kw.arg == "kind" and isinstance(value, ast.Constant) and value.value in REPAIR_WRONG_NAMES["pandas_plot"]:
+            options = tuple(_string(program, value, bad) for bad in REPAIR_WRONG_NAMES["pandas_plot"][value.value])
             sites.append(_Site(*_span(program, value), options))
     return sites
 
 
-def _removed_import(program: _Program) -> list[_Site]:
+def _missing_import(program: _Program) -> list[_Site]:
     """An import line whose names the program uses, deleted."""
     used = {node.id for node in program.facts.nodes if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     sites = []
@@ -708,7 +604,7 @@ def _figure_method_inserts(program: _Program) -> list[_Site]:
     return sites
 
 
-def _wrong_argument_type(program: _Program) -> list[_Site]:
+def _wrong_dtype(program: _Program) -> list[_Site]:
     """A value of the wrong type: a number as a string, a figsize as text, a float where a count goes."""
     sites = []
     for call in _calls(program):
@@ -768,7 +664,7 @@ def _misnamed(name: str) -> list[str]:
 
 
 _FINDERS: dict[str, Callable[[_Program], list[_Site]]] = {
-    "wrong_column": _wrong_column, "wrong_kwarg": _wrong_kwarg, "misspelled_api": _misspelled_api,
-    "removed_import": _removed_import, "shape_mismatch": _shape_mismatch, "mixed_libraries": _mixed_libraries,
-    "wrong_argument_type": _wrong_argument_type, "undefined_name": _undefined_name,
+    "wrong_column": _wrong_column, "wrong_kwarg": _wrong_kwarg, "bad_api": _bad_api,
+    "missing_import": _missing_import, "shape_mismatch": _shape_mismatch, "mixed_libraries": _mixed_libraries,
+    "wrong_dtype": _wrong_dtype, "undefined_name": _undefined_name,
 }

@@ -1,1 +1,2 @@
-"""The grid: harvest candidate snippets, run each once on a Dask cluster in warm sandboxes."""
+"""The grid: run each candidate snippet once on a Dask cluster in warm sandboxes; candidate
+sources (harvest, the generator) live beside it in `viscode.grid.candidates`."""

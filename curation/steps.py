@@ -70,6 +70,7 @@ def ran(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
 
 
 def usable(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
+    """Rows that drew a usable image: from here on the kept snippets are a frame of narrow columns."""
     if not flow.index:
         return flow, None
     kept, stage = usable_image(index_rows(list(flow.index)))
@@ -106,10 +107,11 @@ def instructions(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:
     if flow.kept is None:
         return flow, None
     by_shard = flow.kept.select("shard", "order", "split").partition_by("shard", as_dict=True, include_key=False)
-    kept = [(path, shard) for path, shard in zip(flow.index, run.shards, strict=True) if (shard.key,) in by_shard]
-    tasks = [PairTask(path, by_shard[(shard.key,)], run.work / "paired" / path.name) for path, shard in kept]
+    having = [(path, shard) for path, shard in zip(flow.index, run.shards, strict=True) if (shard.key,) in by_shard]
+    tasks = [PairTask(path, by_shard[(shard.key,)], run.work / "paired" / path.name) for path, shard in having]
     run.workers.map(rules_part, tasks, "instructions")
-    return replace(flow, paired=tuple((task.out_path, shard) for task, (_, shard) in zip(tasks, kept, strict=True))), None
+    paired = tuple((task.out_path, shard) for task, (_, shard) in zip(tasks, having, strict=True))
+    return replace(flow, paired=paired), None
 
 
 def llm_instructions(flow: Flow, run: Run) -> tuple[Flow, Stage | None]:

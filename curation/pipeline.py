@@ -22,7 +22,7 @@ from viscode.curation.card import write_card
 from viscode.curation.config import CurationConfig
 from viscode.curation.decontam import DEFAULT_BENCHMARK, build_index, load_benchmark_texts
 from viscode.curation.dialogues import feedback_dialogues
-from viscode.curation.run import Progress, Run, Workers, run_steps
+from viscode.curation.run import Run, Workers, run_steps
 from viscode.curation.schema import CURATED_SCHEMA_VERSION, MANIFEST_KIND, SPLITS, row_totals
 from viscode.curation.source import open_grid_outputs
 from viscode.curation.stages import Stage
@@ -30,6 +30,7 @@ from viscode.curation.steps import STEPS
 from viscode.grid.job import GridState
 
 from viscode.errors import InputError
+from viscode.progress import Progress
 from viscode.shards import remove_orphan_temps, write_json
 
 WORK, LOCK = ".work", ".curate.lock"

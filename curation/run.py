@@ -19,7 +19,7 @@ from viscode.curation.source import BadShard, ResultShard
 from viscode.curation.stages import Stage
 from viscode.grid.job import GridState
 
-Progress = Callable[[str, int, int], None]  # (step, done, total)
+from viscode.progress import Progress
 
 
 class Workers:

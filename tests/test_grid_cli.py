@@ -96,7 +96,9 @@ def test_harvest_and_synth_commands(tmp_path):
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert manifest["rows"] + manifest["counts"].get("duplicate", 0) == 40
     again = viscode("candidates", "synth", "--count", "40", "--seed", "3", "--output", str(tmp_path / "s"))
-    assert again.returncode == 2 and "--force" in one_line_error(again)
+    assert again.returncode == 0 and json.loads((tmp_path / "s" / "manifest.json").read_text()) == manifest
+    other = viscode("candidates", "synth", "--count", "40", "--seed", "4", "--output", str(tmp_path / "s"))
+    assert other.returncode == 2 and "seed" in one_line_error(other) and "--force" in one_line_error(other)
     proc = viscode("candidates", "synth", "--output", str(tmp_path / "t"))
     assert proc.returncode == 2 and "--count" in one_line_error(proc)
 

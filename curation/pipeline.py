@@ -7,15 +7,14 @@ written last, so a folder with a manifest is a finished curation.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 from viscode.curation.card import write_card
@@ -31,9 +30,10 @@ from viscode.grid.job import GridState
 
 from viscode.errors import InputError
 from viscode.progress import Progress
-from viscode.shards import remove_orphan_temps, write_json
+from viscode.shards import check, claim, lock_folder, manifest_of, remove_orphan_temps, write_json
 
-WORK, LOCK = ".work", ".curate.lock"
+WORK = ".work"
+OWNED = (*SPLITS, "card", "card.md", "manifest.json", WORK)  # what a curation writes in its folder
 DEFAULT_CONFIG = CurationConfig()
 
 
@@ -51,10 +51,10 @@ class CurationReport:
         return {split: totals[split] for split in SPLITS}
 
 
-def _claim(output: Path, inputs: list[Path], force: bool) -> tuple[Path, int]:
-    """Make `output` ours for this run: never a grid output, never another kind of folder,
-    a finished curation only with --force, one run at a time (flock). Returns the work
-    folder and the lock's file descriptor."""
+def _claim(output: Path, inputs: list[Path], identity: dict, force: bool) -> IO[str]:
+    """Make `output` ours for this run: never inside a grid output, never another stage's folder
+    (even with --force: its files are not ours to remove), one run at a time, and a folder of
+    other settings or other files only with --force. Returns the held lock."""
     where = output.absolute()
     for folder in inputs:
         folder = folder.absolute()
@@ -68,23 +68,16 @@ def _claim(output: Path, inputs: list[Path], force: bool) -> tuple[Path, int]:
             kind = None
         if kind != MANIFEST_KIND:
             raise InputError(f"{output}: holds something else (manifest kind {kind!r}); choose another folder")
-        if not force:
-            raise InputError(f"{output}: already holds a curated dataset; pass --force to replace it")
-    elif output.is_dir() and any(p.name not in (WORK, LOCK) for p in output.iterdir()) and not force:
-        raise InputError(f"{output}: not empty; choose an empty folder or pass --force")
+    check(output, identity, force=force, what="curated dataset")
+    lock = lock_folder(output)
     try:
-        output.mkdir(parents=True, exist_ok=True)
-        lock = os.open(output / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise InputError(f"{output}: cannot write the output folder ({exc.strerror or exc})") from None
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(lock)
-        raise InputError(f"{output}: another `viscode curate` is writing here") from None
+        claim(output, identity, force=force, what="curated dataset", owned=OWNED)
+    except BaseException:
+        lock.close()
+        raise
     shutil.rmtree(output / WORK, ignore_errors=True)  # a crashed run's leftovers
     remove_orphan_temps(output)
-    return output / WORK, lock
+    return lock
 
 
 def _publish(staged: Path, output: Path, manifest: dict) -> None:
@@ -114,7 +107,9 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
     benchmark = build_index(load_benchmark_texts([DEFAULT_BENCHMARK, *config.benchmarks]))
     imported = (feedback_dialogues(list(config.code_feedback), config.feedback_filter)
                 if config.code_feedback else None)
-    work, lock = _claim(output, [Path(p) for p in inputs], force)
+    identity = {"grid_jobs": sorted({s.grid_job for s in shards}), "config": config.to_json()}
+    lock = _claim(output, [Path(p) for p in inputs], identity, force)
+    work = output / WORK
     try:
         with Workers(config.jobs, on_progress) as workers:
             run = Run(config, work, shards, bad, benchmark, imported, workers, on_grid)
@@ -125,7 +120,7 @@ def curate(inputs: list[str | Path], output: str | Path, config: CurationConfig 
         _publish(run.out, output, manifest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        os.close(lock)
+        lock.close()
     return CurationReport(output, stages, written, flow.input_rows, time.monotonic() - started)
 
 
@@ -157,18 +152,15 @@ def _distributions(output: Path, shards: list[dict]) -> dict[str, dict[str, int]
 def _manifest(inputs: list, shards: list, stages: list[Stage], written: list[dict], config: CurationConfig,
               output: Path, runs: dict) -> dict:
     distributions = _distributions(output, written)
-    return {
-        "kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION,
-        "inputs": [str(p) for p in inputs], "grid_jobs": sorted({s.grid_job for s in shards}),
-        "rows": row_totals(written),
-        "stages": [s.to_json() for s in stages], **runs,
-        "dedup": {"keep_rule": "the smallest (snippet id, grid job, shard, row) of each group",
-                  "exact": "sha256 of the tokenizer-normalized code",
-                  "near_code": {"method": "MinHash-LSH over token shingles", **asdict(config.minhash)},
-                  "near_image": {"method": "pHash-8 Hamming distance", "max_distance": config.phash_distance}},
-        "split": {"method": "sha256 of the snippet id", "val_fraction": config.val_fraction},
-        "distributions": distributions, "licences": distributions["licence"],
-        "config": config.to_json(),
-        "versions": {name: version(name) for name in ("viscode", "polars", "pyarrow", "pillow", "numpy")},
-        "shards": written,
-    }
+    return manifest_of(
+        MANIFEST_KIND, CURATED_SCHEMA_VERSION, written,
+        inputs=[str(p) for p in inputs], grid_jobs=sorted({s.grid_job for s in shards}), counts=row_totals(written),
+        stages=[s.to_json() for s in stages], **runs,
+        dedup={"keep_rule": "the smallest (snippet id, grid job, shard, row) of each group",
+               "exact": "sha256 of the tokenizer-normalized code",
+               "near_code": {"method": "MinHash-LSH over token shingles", **asdict(config.minhash)},
+               "near_image": {"method": "pHash-8 Hamming distance", "max_distance": config.phash_distance}},
+        split={"method": "sha256 of the snippet id", "val_fraction": config.val_fraction},
+        distributions=distributions, licences=distributions["licence"],
+        config=config.to_json(),
+        versions={name: version(name) for name in ("viscode", "polars", "pyarrow", "pillow", "numpy")})

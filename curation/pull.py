@@ -35,6 +35,7 @@ from viscode.errors import InputError
 from viscode.progress import Progress
 from viscode.shards import (
     IMAGE_ROW_GROUP,
+    manifest_of,
     remove_orphan_temps,
     sha256_file,
     write_bytes,
@@ -227,10 +228,9 @@ def pull(src: str | Path, dest: Path, *, kinds: list[str] | None = None, librari
         retire_manifest()
     for name in stale:
         (dest / name).unlink(missing_ok=True)
-    write_json({"kind": MANIFEST_KIND, "schema_version": CURATED_SCHEMA_VERSION, "shards": shards,
-                "rows": row_totals(shards),
-                "source": src, "filter": {**chosen, "splits": list(wanted)}, "filtered_out": tally["filtered_out"],
-                **{k: manifest[k] for k in ("stages", "licences", "config", "versions") if k in manifest}},
+    write_json(manifest_of(MANIFEST_KIND, CURATED_SCHEMA_VERSION, shards, counts=row_totals(shards), source=src,
+                           filter={**chosen, "splits": list(wanted)}, filtered_out=tally["filtered_out"],
+                           **{k: manifest[k] for k in ("stages", "licences", "config", "versions") if k in manifest}),
                dest / "manifest.json")
     return PullReport(shards=len(shards), rows=sum(s["rows"] for s in shards), bytes=sum(s["bytes"] for s in shards),
                       dest=dest, **tally)

@@ -26,7 +26,7 @@ from distributed.comm.core import CommClosedError
 from viscode.sandbox.result import SCHEMA_VERSION
 
 from viscode.errors import first_line
-from viscode.shards import claim, lock_folder, manifest, remove_orphan_temps, write_json
+from viscode.shards import claim, lock_folder, manifest_of, remove_orphan_temps, write_json
 
 from .cluster import ClusterUnavailable, connect
 from .executor import IsolationRefused, SandboxPool, SandboxSettings, quarantine_chunk, run_chunk, shard_summary
@@ -96,7 +96,7 @@ def load_log(output: Path) -> dict[str, dict]:
 
 def _manifest(identity: dict, state: GridState, shards: list[dict], *, status: str, error: str | None = None) -> dict:
     """`rows` counts the job's input rows: while it runs, fewer are in shards."""
-    return manifest(MANIFEST_KIND, SCHEMA_VERSION,
+    return manifest_of(MANIFEST_KIND, SCHEMA_VERSION,
                     [{k: s[k] for k in ("name", "rows", "bytes", "sha256", "counts")} for s in shards],
                     rows=state.rows_total, state=status, error=error, job=identity, chunks=state.chunks_total,
                     rows_done=state.rows_done, status_counts=dict(sorted(state.counts.items())),

@@ -73,7 +73,7 @@ def test_demo_synthesizes_runs_the_grid_and_curates(tmp_path):
     assert manifest["status_counts"]["ok"] > manifest["status_counts"]["error"] > 0
     assert "curation, stage by stage" in proc.stdout and "Counts at every stage" in proc.stdout
     curated = json.loads((tmp_path / "demo" / "curated" / "manifest.json").read_text())
-    assert curated["rows"]["single"] >= 45 and curated["rows"]["repair"] >= 1
+    assert curated["counts"]["single"] >= 45 and curated["counts"]["repair"] >= 1
     assert "loss by step: 1:" in proc.stdout and "final model:" in proc.stdout
     assert (tmp_path / "demo" / "train" / "final" / "model.safetensors").is_file()
 

@@ -226,7 +226,7 @@ def test_output_folder_is_claimed_carefully(tmp_path):
         curate([grid], grid / "curated", NO_REPAIR)
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="not empty"):
+    with pytest.raises(InputError, match="holds files that are not a curated dataset"):
         curate([grid], tmp_path / "busy", NO_REPAIR)
     with pytest.raises(InputError, match="manifest kind 'grid-results'"):
         curate([grid], grid_output(tmp_path / "other", []), CurationConfig(repair_fraction=0, jobs=1), force=True)

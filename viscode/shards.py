@@ -133,7 +133,7 @@ def remove_orphan_temps(folder: str | Path) -> int:
     return removed
 
 
-def manifest(kind: str, schema_version: int, shards: list[dict], *, rows: int | None = None, **fields) -> dict:
+def manifest_of(kind: str, schema_version: int, shards: list[dict], *, rows: int | None = None, **fields) -> dict:
     """Every stage's manifest layout: kind and schema version first, `rows` the whole output's row
     count (by default the shards' sum), the stage's own fields, then one entry per shard (name,
     rows, bytes, sha256, ...)."""

@@ -20,7 +20,7 @@ from viscode.shards import (
     claim,
     clear,
     lock_folder,
-    manifest,
+    manifest_of,
     remove_orphan_temps,
     write_json,
     write_parquet,
@@ -91,7 +91,7 @@ class CandidateWriter:
     def close(self, counts: dict[str, int] | None = None) -> dict:
         """Write the last shard and the manifest; returns the manifest."""
         self._flush()
-        result = manifest("candidates", CANDIDATE_SCHEMA_VERSION, [s.to_json() for s in self.shards],
+        result = manifest_of("candidates", CANDIDATE_SCHEMA_VERSION, [s.to_json() for s in self.shards],
                           command=self.command, config=self.config, counts=dict(counts or {}),
                           libraries=dict(sorted(self.libraries.items())),
                           seconds=round(time.monotonic() - self.started, 3))

@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,18 +143,14 @@ class InstructionWriter:
         self._lock = threading.Lock()
         self._consecutive_fallbacks = 0
 
-    def write_all(self, items: list[tuple[str, str, Instruction]],
-                  on_done: Callable[[int], None] | None = None) -> list[tuple[Instruction, str]]:
-        """(instruction, "llm" | "rules") per (key, code, draft), in input order; `on_done(n)` is
-        called from this thread with the number of items done so far. Raises LLMError when the
-        endpoint cannot serve the run at all; what was not started by then is cancelled."""
+    def write_all(self, items: list[tuple[str, str, Instruction]]) -> list[tuple[Instruction, str]]:
+        """(instruction, "llm" | "rules") per (key, code, draft), in input order. Raises LLMError
+        when the endpoint cannot serve the run at all; what was not started by then is cancelled."""
         pool = ThreadPoolExecutor(max_workers=self.config.concurrency, thread_name_prefix="llm-writer")
         try:
             futures = [pool.submit(self._write_one, key, code, draft) for key, code, draft in items]
-            for done, future in enumerate(as_completed(futures), 1):
+            for future in as_completed(futures):
                 future.result()  # raise as soon as any item raises
-                if on_done is not None:
-                    on_done(done)
             return [future.result() for future in futures]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

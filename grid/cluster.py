@@ -15,9 +15,8 @@ from distributed import Client, LocalCluster
 CONNECT_TIMEOUT_S = 10
 
 # The grid owns retries (grid.job): a dead worker fails its task at once instead of Dask
-# re-running it behind the grid's back. Saturation 1.0: a one-thread worker is never handed a
-# second chunk to hold in its queue, where a crash of the first would charge both.
-GRID_DASK_CONFIG = {"distributed.scheduler.allowed-failures": 0, "distributed.scheduler.worker-saturation": 1.0}
+# re-running it behind the grid's back.
+GRID_DASK_CONFIG = {"distributed.scheduler.allowed-failures": 0}
 
 
 class ClusterUnavailable(RuntimeError):

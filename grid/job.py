@@ -230,13 +230,10 @@ class _Driver:
         self.in_flight.add(future)
 
     def top_up(self) -> None:
-        """Also picks up workers that joined since the last call. Only running workers count: a
-        chunk submitted for a worker that is still starting (or closing) would wait behind
-        another's chunk, and be charged when that one kills the worker."""
-        running = [w for w in self.client.scheduler_info(n_workers=-1)["workers"].values()
-                   if w.get("status") == "running"]
-        self.state.workers = len(running)
-        while len(self.in_flight) < max(1, sum(w["nthreads"] for w in running)) and (chunk := self._next_chunk()):
+        """Also picks up workers that joined since the last call."""
+        nthreads = self.client.nthreads()
+        self.state.workers = len(nthreads)
+        while len(self.in_flight) < max(1, sum(nthreads.values())) and (chunk := self._next_chunk()):
             self.submit(chunk)
         if self.on_update:
             self.on_update(self.state)

@@ -68,7 +68,7 @@ def _claim(output: Path, inputs: list[Path], identity: dict, force: bool) -> IO[
             kind = None
         if kind != MANIFEST_KIND:
             raise InputError(f"{output}: holds something else (manifest kind {kind!r}); choose another folder")
-    check(output, identity, force=force, what="curated dataset")
+    check(output, identity, force=force, what="curated dataset")  # before the folder exists: a refusal writes nothing
     lock = lock_folder(output)
     try:
         claim(output, identity, force=force, what="curated dataset", owned=OWNED)

@@ -118,11 +118,11 @@ def run_grid(inputs: list[str], output: str | Path, *, settings: SandboxSettings
     lock = lock_folder(output)
     try:
         claim(output, identity, force=force, what="grid job", owned=OWNED)
-        (output / "results").mkdir(exist_ok=True)
-        remove_orphan_temps(output / "results")
+        results = output / "results"
+        results.mkdir(exist_ok=True)
+        remove_orphan_temps(results)
         remove_orphan_temps(output)
         state = GridState(output, rows_total=job_plan.rows, chunks_total=len(job_plan.chunks))
-        results = output / "results"
         committed = load_log(output)
         shards, todo = [], []
         for chunk in job_plan.chunks:
